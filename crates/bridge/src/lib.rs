@@ -1,1 +1,2 @@
 //! The mochi-dotnet bridge.
+pub mod version;
