@@ -1,2 +1,3 @@
 //! The mochi-dotnet bridge.
 pub mod version;
+pub mod framework;
