@@ -401,3 +401,61 @@ fn listing_equals_system_reflection_metadata_on_the_corpus() {
     );
     assert_eq!(failures, 0, "{failures} corpus files differ from the System.Reflection.Metadata listing (see above)");
 }
+
+/// Replaces the unique occurrence of `from` (a NUL-terminated #Strings entry) by `to`.
+fn patch_unique(image: &mut Vec<u8>, from: &[u8], to: &[u8]) {
+    assert_eq!(from.len(), to.len());
+    let hits: Vec<usize> = image.windows(from.len()).enumerate().filter(|(_, w)| *w == from).map(|(i, _)| i).collect();
+    assert_eq!(hits.len(), 1, "{:?} occurs {} times in the assembled fixture", String::from_utf8_lossy(from), hits.len());
+    image[hits[0]..hits[0] + to.len()].copy_from_slice(to);
+}
+
+/// The shapes the corpus never reaches (fixtures/reference-lister/edge-shapes.il):
+/// the reference lister must print the reviewed expected listing, and so must we.
+#[test]
+fn edge_shapes_listing_matches_the_reviewed_expectation() {
+    let root = repo_root();
+    let lister = reference_lister(&root);
+    let src = root.join("fixtures/reference-lister/edge-shapes.il");
+    let expected = fs::read(root.join("fixtures/reference-lister/edge-shapes.listing")).expect("edge-shapes.listing");
+
+    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("edge_shapes");
+    let _ = fs::remove_dir_all(&work);
+    fs::create_dir_all(&work).expect("create the work directory");
+    let assembled = work.join("EdgeShapes.raw.dll");
+    let out = Command::new("ilasm")
+        .arg("/dll")
+        .arg(format!("/out:{}", assembled.display()))
+        .arg(&src)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run ilasm: {e}; {SETUP_HINT}"));
+    assert!(
+        out.status.success() && assembled.is_file(),
+        "ilasm failed on {}:\n{}{}",
+        src.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut image = fs::read(&assembled).expect("read the assembled fixture");
+    patch_unique(&mut image, b"Bad_XYZ\0", b"Bad_\xE2\x82Z\0");
+    patch_unique(&mut image, b"Bad2_X\0", b"Bad2_\xFF\0");
+    let dll = work.join("EdgeShapes.dll");
+    fs::write(&dll, &image).expect("write the patched fixture");
+
+    let reference = Command::new(&lister).arg(&dll).stdin(Stdio::null()).output().expect("run the reference lister");
+    assert!(reference.status.success(), "reference lister failed: {}", String::from_utf8_lossy(&reference.stderr));
+    assert!(
+        reference.stdout == expected,
+        "the reference lister disagrees with edge-shapes.listing (a referee bug or a changed format):\n{}",
+        describe_mismatch(&reference.stdout, &expected)
+    );
+
+    let ours = run_ours(&dll, &work);
+    assert_eq!(ours.code, Some(0), "mochi-dotnet meta --list failed on {}: {}", dll.display(), ours.stderr);
+    assert!(
+        ours.stdout == expected,
+        "mochi-dotnet meta --list differs from edge-shapes.listing ('ours' vs 'srm' = expected):\n{}",
+        describe_mismatch(&ours.stdout, &expected)
+    );
+}
