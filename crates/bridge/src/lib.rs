@@ -1,3 +1,4 @@
 //! The mochi-dotnet bridge.
 pub mod version;
 pub mod framework;
+pub mod manifest;
