@@ -1,0 +1,77 @@
+//! Errors of the NuGet client. Each message says what failed, on which package, URL
+//! or file, and what to try next.
+
+use std::path::PathBuf;
+
+use crate::cache::CacheError;
+use crate::nupkg::NupkgError;
+
+/// Everything the NuGet client can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum NuGetError {
+    /// A NuGet.config file could not be read or is not valid XML.
+    #[error(
+        "cannot read NuGet config {path}: {message}\n  hint: fix or remove the file; NuGet.config is XML with a <configuration> root"
+    )]
+    Config { path: PathBuf, message: String },
+
+    /// An HTTP request failed for good: a non-retryable status, or retries ran out.
+    #[error("GET {url} failed after {attempts} attempt(s): {reason}\n  hint: {hint}")]
+    Http {
+        url: String,
+        attempts: u32,
+        reason: String,
+        hint: &'static str,
+    },
+
+    /// A server answered, but not with what the NuGet v3 protocol promises.
+    #[error(
+        "unexpected response from {url}: {message}\n  hint: is this a NuGet v3 source (its URL usually ends in /v3/index.json)?"
+    )]
+    Protocol { url: String, message: String },
+
+    /// The service index of a source lacks a resource the client needs.
+    #[error(
+        "source {source_url} has no {resource} resource in its service index\n  hint: the client needs PackageBaseAddress/3.0.0; check the source URL"
+    )]
+    MissingResource {
+        source_url: String,
+        resource: &'static str,
+    },
+
+    /// No enabled source has the package (or this version of it).
+    #[error("package {id}{} was not found on any source (searched: {})\n  hint: check the id and version, or add the source that hosts it to NuGet.config or the manifest", version.as_deref().map(|v| format!(" {v}")).unwrap_or_default(), if sources.is_empty() { "no enabled source".to_string() } else { sources.join(", ") })]
+    PackageNotFound {
+        id: String,
+        version: Option<String>,
+        sources: Vec<String>,
+    },
+
+    /// `--offline` and the package is in neither the cache nor a local feed.
+    #[error(
+        "package {id} {version} is not in the cache and --offline forbids downloading it\n  hint: run once without --offline to fill the cache (or add a local folder feed that holds it)"
+    )]
+    Offline { id: String, version: String },
+
+    /// `--offline` and nothing is known about the package's versions.
+    #[error(
+        "no versions of {id} are in the cache or in local feeds, and --offline forbids asking a server\n  hint: run once without --offline to fill the cache"
+    )]
+    OfflineNoVersions { id: String },
+
+    /// A local feed could not be read.
+    #[error(
+        "cannot read local feed {path}: {source}\n  hint: check that the folder exists and is readable"
+    )]
+    LocalFeed {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+
+    #[error(transparent)]
+    Nupkg(#[from] NupkgError),
+}

@@ -1,0 +1,226 @@
+//! HTTP GET with timeouts and bounded retries.
+//!
+//! Retried, with exponential backoff (no jitter, so runs are reproducible): connect
+//! failures, resets and other transport errors, timeouts, 5xx, 408 and 429, and
+//! bodies cut short. Not retried: 404 (the caller decides what "absent" means) and
+//! other 4xx.
+
+use std::io::{self, Read, Write};
+use std::time::Duration;
+
+use super::NuGetError;
+
+/// Retry and timeout settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Total attempts, including the first (at least 1).
+    pub max_attempts: u32,
+    /// Delay before the second attempt; doubled for each further one.
+    pub backoff_base: Duration,
+    /// Upper bound of one delay.
+    pub backoff_max: Duration,
+    pub connect_timeout: Duration,
+    /// Limit on one read from the socket (a stalled server).
+    pub read_timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 4,
+            backoff_base: Duration::from_millis(250),
+            backoff_max: Duration::from_secs(4),
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The delay after failed attempt `attempt` (1-based).
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let factor = 1u32
+            .checked_shl(attempt.saturating_sub(1))
+            .unwrap_or(u32::MAX);
+        self.backoff_base
+            .checked_mul(factor)
+            .unwrap_or(self.backoff_max)
+            .min(self.backoff_max)
+    }
+}
+
+/// The result of one GET.
+pub(crate) enum Fetched<T> {
+    Found(T),
+    NotFound,
+}
+
+enum AttemptError {
+    /// Worth another attempt.
+    Retry(String),
+    /// Final.
+    Fatal(String, &'static str),
+}
+
+const HINT_NETWORK: &str =
+    "check the network and the source URL; use --offline to work from the cache";
+const HINT_STATUS: &str =
+    "the server refused the request; check the source URL and its access rules";
+
+#[derive(Debug, Clone)]
+pub(crate) struct HttpClient {
+    agent: ureq::Agent,
+    policy: RetryPolicy,
+}
+
+impl HttpClient {
+    pub(crate) fn new(policy: RetryPolicy) -> Self {
+        let agent = ureq::AgentBuilder::new()
+            .timeout_connect(policy.connect_timeout)
+            .timeout_read(policy.read_timeout)
+            .timeout_write(policy.read_timeout)
+            .user_agent(concat!("mochi-dotnet/", env!("CARGO_PKG_VERSION")))
+            .build();
+        HttpClient { agent, policy }
+    }
+
+    /// GETs `url` and streams the body into `sink`. `reset` is called before each
+    /// retry so the sink can discard a partial body.
+    pub(crate) fn get_into<W: Write>(
+        &self,
+        url: &str,
+        sink: &mut W,
+        mut reset: impl FnMut(&mut W) -> io::Result<()>,
+        max_bytes: u64,
+    ) -> Result<Fetched<()>, NuGetError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            if attempt > 1 {
+                reset(sink).map_err(|e| NuGetError::Http {
+                    url: url.to_string(),
+                    attempts: attempt - 1,
+                    reason: format!("cannot reset the download buffer: {e}"),
+                    hint: HINT_NETWORK,
+                })?;
+            }
+            match self.attempt(url, sink, max_bytes) {
+                Ok(found) => return Ok(found),
+                Err(AttemptError::Fatal(reason, hint)) => {
+                    return Err(NuGetError::Http {
+                        url: url.to_string(),
+                        attempts: attempt,
+                        reason,
+                        hint,
+                    });
+                }
+                Err(AttemptError::Retry(reason)) => {
+                    if attempt >= self.policy.max_attempts.max(1) {
+                        return Err(NuGetError::Http {
+                            url: url.to_string(),
+                            attempts: attempt,
+                            reason,
+                            hint: HINT_NETWORK,
+                        });
+                    }
+                    std::thread::sleep(self.policy.delay(attempt));
+                }
+            }
+        }
+    }
+
+    /// GETs a small document (JSON, XML) into memory.
+    pub(crate) fn get_bytes(&self, url: &str) -> Result<Fetched<Vec<u8>>, NuGetError> {
+        const MAX_DOCUMENT: u64 = 256 << 20;
+        let mut buf = Vec::new();
+        match self.get_into(
+            url,
+            &mut buf,
+            |b| {
+                b.clear();
+                Ok(())
+            },
+            MAX_DOCUMENT,
+        )? {
+            Fetched::Found(()) => Ok(Fetched::Found(buf)),
+            Fetched::NotFound => Ok(Fetched::NotFound),
+        }
+    }
+
+    /// GETs and parses a JSON document.
+    pub(crate) fn get_json(&self, url: &str) -> Result<Fetched<serde_json::Value>, NuGetError> {
+        match self.get_bytes(url)? {
+            Fetched::NotFound => Ok(Fetched::NotFound),
+            Fetched::Found(bytes) => {
+                serde_json::from_slice(&bytes)
+                    .map(Fetched::Found)
+                    .map_err(|e| NuGetError::Protocol {
+                        url: url.to_string(),
+                        message: format!("invalid JSON: {e}"),
+                    })
+            }
+        }
+    }
+
+    fn attempt<W: Write>(
+        &self,
+        url: &str,
+        sink: &mut W,
+        max_bytes: u64,
+    ) -> Result<Fetched<()>, AttemptError> {
+        let response = match self.agent.get(url).call() {
+            Ok(r) => r,
+            Err(ureq::Error::Status(404, _)) | Err(ureq::Error::Status(410, _)) => {
+                return Ok(Fetched::NotFound);
+            }
+            Err(ureq::Error::Status(code, r)) => {
+                let reason = format!("HTTP {code} {}", r.status_text());
+                return Err(if code >= 500 || code == 408 || code == 429 {
+                    AttemptError::Retry(reason)
+                } else {
+                    AttemptError::Fatal(reason, HINT_STATUS)
+                });
+            }
+            Err(ureq::Error::Transport(t)) => {
+                return Err(match t.kind() {
+                    ureq::ErrorKind::InvalidUrl | ureq::ErrorKind::UnknownScheme => {
+                        AttemptError::Fatal(
+                            t.to_string(),
+                            "fix the source URL in NuGet.config or the manifest",
+                        )
+                    }
+                    _ => AttemptError::Retry(t.to_string()),
+                });
+            }
+        };
+        let mut reader = response.into_reader().take(max_bytes + 1);
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut total: u64 = 0;
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(AttemptError::Retry(format!(
+                        "body cut short after {total} bytes: {e}"
+                    )));
+                }
+            };
+            total += n as u64;
+            if total > max_bytes {
+                return Err(AttemptError::Fatal(
+                    format!("response larger than {max_bytes} bytes"),
+                    "the server sent far more data than a NuGet document or package should hold",
+                ));
+            }
+            sink.write_all(&buf[..n]).map_err(|e| {
+                AttemptError::Fatal(
+                    format!("cannot write the download: {e}"),
+                    "check free space in the cache folder",
+                )
+            })?;
+        }
+        Ok(Fetched::Found(()))
+    }
+}
