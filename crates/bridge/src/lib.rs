@@ -2,3 +2,6 @@
 pub mod version;
 pub mod framework;
 pub mod manifest;
+pub mod cache;
+pub mod nuget;
+pub mod nupkg;
