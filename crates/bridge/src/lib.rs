@@ -5,3 +5,4 @@ pub mod manifest;
 pub mod cache;
 pub mod nuget;
 pub mod nupkg;
+pub mod resolver;
