@@ -1,1 +1,41 @@
-//! CLR hosting.
+//! Hosting CoreCLR for mochi-dotnet shims.
+//!
+//! A compiled Mochi program calls .NET through *shims*: assemblies whose static
+//! `[UnmanagedCallersOnly]` methods follow the C ABI of `docs/hosting.md`. This
+//! crate finds a .NET installation ([`locate`]), starts the one runtime of the
+//! process through hostfxr ([`Runtime::start`]), resolves and caches entry
+//! points ([`Runtime::entry_point`]) and wraps the parts of the ABI every shim
+//! shares ([`Shim`]: ABI version check, `mochi_free`, handle release and count,
+//! error out-parameters).
+//!
+//! Threads: the runtime and shims are `Sync`. Every thread that calls shim
+//! exports must call [`prepare_current_thread`] once first (entry-point lookups
+//! do it for their thread), so a NullReferenceException in managed code becomes
+//! an error value instead of killing the process.
+
+mod altstack;
+pub mod error;
+pub mod locate;
+pub mod runtime;
+pub mod runtimeconfig;
+pub mod shim;
+pub mod status;
+pub mod version;
+
+pub use altstack::ALTSTACK_SIZE;
+pub use error::{Error, Result};
+pub use locate::{DotnetInstall, FrameworkRequirement, Locator, RollForward};
+pub use runtime::{EntryPoint, Runtime, RuntimeOptions, StartTimings};
+pub use shim::{ABI_VERSION, Handle, ManagedException, MochiError, MochiStr, Shim};
+pub use version::RuntimeVersion;
+
+/// The C# source of the fixed part of every shim (`Mochi.Interop.ShimAbi`),
+/// compiled into each shim next to its generated exports.
+pub const SHIM_ABI_CS: &str = include_str!("../csharp/ShimAbi.cs");
+
+/// Enlarges the calling thread's alternate signal stack (once per thread) so
+/// CoreCLR can turn a null dereference into a NullReferenceException; call it on
+/// every thread before it calls shim exports.
+pub fn prepare_current_thread() -> Result<()> {
+    altstack::prepare_current_thread().map_err(Error::AltStack)
+}

@@ -1,0 +1,407 @@
+//! The one CoreCLR of the process: started once through hostfxr, kept for the
+//! life of the process, and the cache of resolved `[UnmanagedCallersOnly]` entry points.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::c_void;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::ptr::NonNull;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use netcorehost::hostfxr::{
+    DelegateLoader, FnPtr, GetManagedFunctionError, Hostfxr, HostfxrContext,
+    InitializedForRuntimeConfig,
+};
+use netcorehost::pdcstring::PdCString;
+use serde_json::Value;
+
+use crate::altstack;
+use crate::error::{Error, Result};
+use crate::locate::{DotnetInstall, FrameworkRequirement, Locator};
+use crate::runtimeconfig::{self, RuntimeConfig};
+use crate::status;
+use crate::version::RuntimeVersion;
+
+/// How to start the runtime. The default runs a `net8.0` shim on the newest
+/// installed .NET 8 runtime, found through `DOTNET_ROOT`, `PATH` and the standard folders.
+#[derive(Debug, Clone)]
+pub struct RuntimeOptions {
+    /// Use only this installation (a folder with `host/fxr` and `shared`).
+    pub dotnet_root: Option<PathBuf>,
+    /// The framework the shims were built for; ignored when `runtime_config` is set.
+    pub framework: FrameworkRequirement,
+    /// Use this runtimeconfig.json as is instead of writing one.
+    pub runtime_config: Option<PathBuf>,
+    /// Runtime properties (`configProperties`); by default only invariant globalization,
+    /// because a machine without ICU aborts CoreCLR on first culture use otherwise.
+    pub properties: BTreeMap<String, Value>,
+}
+
+impl Default for RuntimeOptions {
+    fn default() -> Self {
+        let mut properties = BTreeMap::new();
+        properties.insert(
+            runtimeconfig::INVARIANT_GLOBALIZATION.to_owned(),
+            Value::Bool(true),
+        );
+        RuntimeOptions {
+            dotnet_root: None,
+            framework: FrameworkRequirement::net(8, 0),
+            runtime_config: None,
+            properties,
+        }
+    }
+}
+
+impl RuntimeOptions {
+    pub fn with_dotnet_root(mut self, root: impl Into<PathBuf>) -> Self {
+        self.dotnet_root = Some(root.into());
+        self
+    }
+
+    pub fn with_framework(mut self, framework: FrameworkRequirement) -> Self {
+        self.framework = framework;
+        self
+    }
+
+    pub fn with_runtime_config(mut self, path: impl Into<PathBuf>) -> Self {
+        self.runtime_config = Some(path.into());
+        self
+    }
+
+    fn requirement(&self) -> Result<FrameworkRequirement> {
+        match &self.runtime_config {
+            Some(p) => runtimeconfig::read_requirement(p),
+            None => Ok(self.framework.clone()),
+        }
+    }
+}
+
+/// Where the time of [`Runtime::start`] went.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StartTimings {
+    pub locate: Duration,
+    pub hostfxr_load: Duration,
+    pub hostfxr_initialize: Duration,
+    /// Loading and starting CoreCLR (the first runtime delegate).
+    pub clr_start: Duration,
+    pub total: Duration,
+}
+
+/// A native function pointer of a static `[UnmanagedCallersOnly]` method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EntryPoint(NonNull<c_void>);
+
+// SAFETY: a code address, valid on every thread for the life of the process
+// (assemblies are never unloaded from the load context hostfxr creates).
+unsafe impl Send for EntryPoint {}
+unsafe impl Sync for EntryPoint {}
+
+impl EntryPoint {
+    pub fn as_ptr(self) -> *const c_void {
+        self.0.as_ptr()
+    }
+
+    /// The entry point as a typed function pointer.
+    ///
+    /// # Safety
+    /// `F` must be an `unsafe extern "system" fn(..)` type whose parameters and
+    /// return type match the managed method's exactly.
+    pub unsafe fn cast<F: Copy>(self) -> F {
+        const { assert!(size_of::<F>() == size_of::<*const c_void>()) };
+        // SAFETY: same size as a pointer (checked above); the caller vouches for the signature.
+        unsafe { std::mem::transmute_copy(&self.0) }
+    }
+}
+
+struct CachedEntry {
+    assembly: PathBuf,
+    type_name: String,
+    method: String,
+    entry: EntryPoint,
+}
+
+/// The process's CoreCLR. Obtain it with [`Runtime::start`]; it is never shut down.
+pub struct Runtime {
+    install: DotnetInstall,
+    version: RuntimeVersion,
+    requirement: FrameworkRequirement,
+    timings: StartTimings,
+    // Kept open for the life of the process: closing it and initialising again fails (0x80008081).
+    _context: Mutex<HostfxrContext<InitializedForRuntimeConfig>>,
+    // Resolution is rare and goes through hostfxr; one at a time.
+    loader: Mutex<DelegateLoader>,
+    entries: RwLock<HashMap<u64, Vec<CachedEntry>>>,
+}
+
+static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+static STARTING: Mutex<()> = Mutex::new(());
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("root", &self.install.root)
+            .field("version", &self.version)
+            .field("requirement", &self.requirement)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Runtime {
+    /// Starts the runtime, or returns the one already running when it satisfies
+    /// `options`' framework. Also enlarges this thread's alternate signal stack.
+    pub fn start(options: &RuntimeOptions) -> Result<&'static Runtime> {
+        altstack::prepare_current_thread().map_err(Error::AltStack)?;
+        let req = options.requirement()?;
+        if let Some(rt) = RUNTIME.get() {
+            return rt.serving(&req);
+        }
+        let _starting = STARTING.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(rt) = RUNTIME.get() {
+            return rt.serving(&req);
+        }
+        let rt = Runtime::initialise(options, req)?;
+        Ok(RUNTIME.get_or_init(|| rt))
+    }
+
+    /// The running runtime, if [`Runtime::start`] succeeded in this process.
+    pub fn get() -> Option<&'static Runtime> {
+        RUNTIME.get()
+    }
+
+    fn serving(&'static self, req: &FrameworkRequirement) -> Result<&'static Runtime> {
+        if req.accepts(&self.version) {
+            Ok(self)
+        } else {
+            Err(Error::IncompatibleRunningRuntime {
+                running: self.version.clone(),
+                running_requirement: self.requirement.to_string(),
+                requested: req.to_string(),
+            })
+        }
+    }
+
+    fn initialise(options: &RuntimeOptions, req: FrameworkRequirement) -> Result<Runtime> {
+        let t0 = Instant::now();
+        let locator = match &options.dotnet_root {
+            Some(root) => Locator::with_root(root),
+            None => Locator::from_env(),
+        };
+        let (install, version) = locator.find(&req)?;
+        let located = t0.elapsed();
+
+        let hostfxr = Hostfxr::load_from_path(&install.hostfxr).map_err(|e| Error::LoadHostfxr {
+            path: install.hostfxr.clone(),
+            reason: e.to_string(),
+        })?;
+        let loaded = t0.elapsed();
+
+        // hostfxr reports details through an error writer (by default to stderr); keep them for the error.
+        let details = Arc::new(Mutex::new(Vec::<String>::new()));
+        let sink = Arc::clone(&details);
+        hostfxr.set_error_writer(Some(Box::new(move |m| {
+            sink.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(m.to_string_lossy());
+        })));
+        let taken = || std::mem::take(&mut *details.lock().unwrap_or_else(PoisonError::into_inner));
+        let result = (|| {
+            let (config_path, written) = match &options.runtime_config {
+                Some(p) => (p.clone(), false),
+                None => {
+                    let mut config = RuntimeConfig::for_runtime(&req, &version);
+                    for (k, v) in &options.properties {
+                        config.set_property(k.clone(), v.clone());
+                    }
+                    let path = std::env::temp_dir().join(format!(
+                        "mochi-hosting-{}.runtimeconfig.json",
+                        std::process::id()
+                    ));
+                    config.write(&path)?;
+                    (path, true)
+                }
+            };
+            let pd = |p: &Path| {
+                PdCString::from_os_str(p.as_os_str()).map_err(|_| Error::Io {
+                    path: p.to_path_buf(),
+                    source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "path contains NUL"),
+                })
+            };
+            let init = hostfxr.initialize_for_runtime_config_with_dotnet_root(
+                pd(&config_path)?,
+                pd(&install.root)?,
+            );
+            if written {
+                let _ = std::fs::remove_file(&config_path);
+            }
+            let mut context = init.map_err(|e| Error::Hostfxr {
+                operation: "hostfxr_initialize_for_runtime_config",
+                code: e.value(),
+                details: taken(),
+            })?;
+            let initialised = t0.elapsed();
+            if options.runtime_config.is_some() {
+                // A user's config may lack properties the host needs (invariant globalization).
+                for (k, v) in &options.properties {
+                    let value = match v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    let key = PdCString::from_os_str(k).ok();
+                    let val = PdCString::from_os_str(&value).ok();
+                    if let (Some(key), Some(val)) = (key, val) {
+                        context.set_runtime_property_value(key, val).map_err(|e| Error::Hostfxr {
+                            operation: "hostfxr_set_runtime_property_value",
+                            code: e.value(),
+                            details: taken(),
+                        })?;
+                    }
+                }
+            }
+            let loader = context.get_delegate_loader().map_err(|e| Error::Hostfxr {
+                operation: "starting CoreCLR (hostfxr_get_runtime_delegate)",
+                code: e.value(),
+                details: taken(),
+            })?;
+            let total = t0.elapsed();
+            Ok(Runtime {
+                install: install.clone(),
+                version: version.clone(),
+                requirement: req.clone(),
+                timings: StartTimings {
+                    locate: located,
+                    hostfxr_load: loaded - located,
+                    hostfxr_initialize: initialised - loaded,
+                    clr_start: total - initialised,
+                    total,
+                },
+                _context: Mutex::new(context),
+                loader: Mutex::new(loader),
+                entries: RwLock::new(HashMap::new()),
+            })
+        })();
+        hostfxr.set_error_writer(None);
+        result
+    }
+
+    /// The installation the runtime came from.
+    pub fn install(&self) -> &DotnetInstall {
+        &self.install
+    }
+
+    /// The `Microsoft.NETCore.App` version that is running.
+    pub fn version(&self) -> &RuntimeVersion {
+        &self.version
+    }
+
+    /// The framework assemblies of the running runtime (what shims compile against).
+    pub fn framework_dir(&self) -> PathBuf {
+        self.install.framework_dir(&self.version)
+    }
+
+    pub fn start_timings(&self) -> StartTimings {
+        self.timings
+    }
+
+    /// The native entry point of static `[UnmanagedCallersOnly]` method `type_name::method`
+    /// in the assembly at `assembly`, resolved once and then served from a cache.
+    /// `type_name` is namespace-qualified; the assembly's file stem is taken as its
+    /// assembly name unless `type_name` is assembly-qualified already.
+    pub fn entry_point(&self, assembly: &Path, type_name: &str, method: &str) -> Result<EntryPoint> {
+        let key = entry_hash(assembly, type_name, method);
+        if let Some(e) = self.cached(key, assembly, type_name, method) {
+            return Ok(e);
+        }
+        altstack::prepare_current_thread().map_err(Error::AltStack)?;
+        let loader = self.loader.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(e) = self.cached(key, assembly, type_name, method) {
+            return Ok(e);
+        }
+        let entry = resolve(&loader, assembly, type_name, method)?;
+        self.entries
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(key)
+            .or_default()
+            .push(CachedEntry {
+                assembly: assembly.to_path_buf(),
+                type_name: type_name.to_owned(),
+                method: method.to_owned(),
+                entry,
+            });
+        Ok(entry)
+    }
+
+    fn cached(&self, key: u64, assembly: &Path, type_name: &str, method: &str) -> Option<EntryPoint> {
+        let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
+        entries.get(&key)?.iter().find_map(|c| {
+            (c.method == method && c.type_name == type_name && c.assembly == assembly).then_some(c.entry)
+        })
+    }
+
+    /// Number of distinct entry points resolved so far.
+    pub fn cached_entry_points(&self) -> usize {
+        self.entries
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .map(Vec::len)
+            .sum()
+    }
+}
+
+fn entry_hash(assembly: &Path, type_name: &str, method: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    assembly.hash(&mut h);
+    type_name.hash(&mut h);
+    method.hash(&mut h);
+    h.finish()
+}
+
+fn resolve(loader: &DelegateLoader, assembly: &Path, type_name: &str, method: &str) -> Result<EntryPoint> {
+    let fail = |reason: String| Error::EntryPoint {
+        assembly: assembly.to_path_buf(),
+        type_name: type_name.to_owned(),
+        method: method.to_owned(),
+        reason,
+    };
+    if !assembly.is_file() {
+        return Err(fail("the assembly file does not exist; build the shim first".into()));
+    }
+    let qualified = if type_name.contains(',') {
+        type_name.to_owned()
+    } else {
+        let stem = assembly.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        format!("{type_name}, {stem}")
+    };
+    let pd = |s: &str| PdCString::from_os_str(s).map_err(|_| fail(format!("{s:?} contains NUL")));
+    let path = PdCString::from_os_str(assembly.as_os_str()).map_err(|_| fail("path contains NUL".into()))?;
+    let f = loader
+        .load_assembly_and_get_function_with_unmanaged_callers_only::<fn()>(
+            &path,
+            &pd(&qualified)?,
+            &pd(method)?,
+        )
+        .map_err(|e| fail(describe_lookup_error(&e)))?;
+    NonNull::new(f.as_ptr().cast_mut().cast::<c_void>())
+        .map(EntryPoint)
+        .ok_or_else(|| fail("hostfxr returned a null function pointer".into()))
+}
+
+fn describe_lookup_error(e: &GetManagedFunctionError) -> String {
+    let code = match e {
+        GetManagedFunctionError::Hosting(h) => h.value(),
+        GetManagedFunctionError::TypeOrMethodNotFound => 0x8013_1522,
+        GetManagedFunctionError::AssemblyNotFound => 0x8007_0002,
+        GetManagedFunctionError::MethodNotUnmanagedCallersOnly => 0x8013_1509,
+        GetManagedFunctionError::Other(c) => *c,
+    };
+    let info = status::describe(code);
+    match e {
+        GetManagedFunctionError::TypeOrMethodNotFound => format!(
+            "the type or method does not exist or has another signature (COR_E_TYPELOAD/MISSINGMETHOD/ARGUMENT); the shim is out of date: rebuild it"
+        ),
+        _ => format!("{} ({code:#010x}): {}", info.name, info.advice),
+    }
+}
