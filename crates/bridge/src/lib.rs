@@ -6,3 +6,4 @@ pub mod cache;
 pub mod nuget;
 pub mod nupkg;
 pub mod resolver;
+pub mod capabilities;
