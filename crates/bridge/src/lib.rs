@@ -1,9 +1,13 @@
-//! The mochi-dotnet bridge.
-pub mod version;
-pub mod framework;
-pub mod manifest;
+//! The mochi-dotnet bridge: manifest, NuGet client, lockfile, commands, and
+//! the embedding C ABI.
+
 pub mod cache;
+pub mod capabilities;
+pub mod framework;
+pub mod fsutil;
+pub mod manifest;
+pub mod meta;
 pub mod nuget;
 pub mod nupkg;
 pub mod resolver;
-pub mod capabilities;
+pub mod version;
