@@ -1,0 +1,497 @@
+//! Every shape of the shim ABI, driven through the hosting crate on the real
+//! .NET 8 runtime against fixtures/abi compiled by mcs.
+
+mod support;
+
+use std::ptr;
+use std::sync::Mutex;
+
+use hosting::shim::{STATUS_FAILED, STATUS_OK};
+use hosting::{Error, FrameworkRequirement, ManagedException, MochiError, MochiStr, Runtime, Shim};
+use support::{EXPORTS, shim};
+
+/// Tests that create handles hold this, so the live-handle count is exact.
+static HANDLES: Mutex<()> = Mutex::new(());
+
+fn export<F: Copy>(name: &str) -> F {
+    // SAFETY: each call site names the signature of the fixture export (AbiFixtureShim.cs).
+    unsafe { shim().export::<F>(EXPORTS, name) }.unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Calls an export with a fresh error out-parameter appended; Ok or the managed exception.
+macro_rules! call {
+    ($f:expr $(, $a:expr)* $(,)?) => {{
+        let mut err = MochiError::new();
+        #[allow(unused_unsafe)]
+        let status = unsafe { $f($($a,)* &mut err) };
+        shim().check(status, &mut err)
+    }};
+}
+
+type StrFn = unsafe extern "system" fn(*const u8, i32, *mut *mut u8, *mut i32, *mut MochiError) -> i32;
+
+fn str_call(f: StrFn, s: Option<&str>) -> Result<Option<String>, ManagedException> {
+    let arg = s.map_or(MochiStr::NULL, MochiStr::borrowed);
+    let (mut p, mut n) = (ptr::null_mut(), 0);
+    call!(f, arg.ptr, arg.len, &mut p, &mut n)?;
+    Ok(unsafe { shim().take_string(p, n) })
+}
+
+#[test]
+fn abi_version_and_runtime() {
+    assert_eq!(shim().abi_version(), hosting::ABI_VERSION);
+    let rt = shim().runtime();
+    assert_eq!(rt.version().major, 8);
+    assert!(rt.framework_dir().join("System.Private.CoreLib.dll").is_file());
+}
+
+#[test]
+fn int_add() {
+    type Add = unsafe extern "system" fn(i32, i32, *mut i32, *mut MochiError) -> i32;
+    type AddLong = unsafe extern "system" fn(i64, i64, *mut i64, *mut MochiError) -> i32;
+    let add: Add = export("mochi_abi_fixture_calc_add");
+    let mut out = 0;
+    call!(add, 2, 40, &mut out).unwrap();
+    assert_eq!(out, 42);
+    call!(add, i32::MAX, 1, &mut out).unwrap();
+    assert_eq!(out, i32::MIN, "C# int addition wraps unchecked");
+
+    let add_long: AddLong = export("mochi_abi_fixture_calc_add_long");
+    let mut out = 0i64;
+    call!(add_long, 1 << 40, 5, &mut out).unwrap();
+    assert_eq!(out, (1 << 40) + 5);
+    let e = call!(add_long, i64::MAX, 1, &mut out).unwrap_err();
+    assert_eq!(e.type_name, "System.OverflowException");
+}
+
+#[test]
+fn strings_round_trip_non_ascii() {
+    let echo: StrFn = export("mochi_abi_fixture_text_echo");
+    for s in ["", "a", "héllo wörld", "日本語のテキスト", "emoji 🎉🦀 and \u{0} nul", "x".repeat(100_000).as_str()] {
+        assert_eq!(str_call(echo, Some(s)).unwrap().as_deref(), Some(s));
+    }
+    assert_eq!(str_call(echo, None).unwrap(), None, "null crosses as len -1");
+
+    let reverse: StrFn = export("mochi_abi_fixture_text_reverse");
+    assert_eq!(str_call(reverse, Some("ab🎉ç")).unwrap().unwrap(), "ç🎉ba");
+
+    type Len = unsafe extern "system" fn(*const u8, i32, *mut i32, *mut MochiError) -> i32;
+    let len: Len = export("mochi_abi_fixture_text_length");
+    let mut n = 0;
+    let s = MochiStr::borrowed("🎉é");
+    call!(len, s.ptr, s.len, &mut n).unwrap();
+    assert_eq!(n, 3, "UTF-16 length: a surrogate pair and one unit");
+    // Invalid UTF-8 is decoded with replacement characters, not an error.
+    let bad = [0x61u8, 0xff, 0x62];
+    call!(len, bad.as_ptr(), 3, &mut n).unwrap();
+    assert_eq!(n, 3);
+}
+
+type ListOut = unsafe extern "system" fn(i32, *mut *mut i64, *mut i32, *mut MochiError) -> i32;
+type ListIn = unsafe extern "system" fn(*const i64, i32, *mut i64, *mut MochiError) -> i32;
+
+fn take_i64s(p: *mut i64, n: i32) -> Vec<i64> {
+    let v = if n > 0 { unsafe { std::slice::from_raw_parts(p, n as usize) }.to_vec() } else { Vec::new() };
+    unsafe { shim().free(p.cast()) };
+    v
+}
+
+#[test]
+fn lists_empty_and_large() {
+    let range: ListOut = export("mochi_abi_fixture_lists_range");
+    let (mut p, mut n) = (ptr::null_mut(), -5);
+    call!(range, 0, &mut p, &mut n).unwrap();
+    assert_eq!((p.is_null(), n), (true, 0), "an empty list allocates nothing");
+
+    call!(range, 1_000_000, &mut p, &mut n).unwrap();
+    let v = take_i64s(p, n);
+    assert_eq!(v.len(), 1_000_000);
+    assert!(v.iter().enumerate().all(|(i, &x)| x == i as i64));
+
+    let sum: ListIn = export("mochi_abi_fixture_lists_sum");
+    let mut s = 0;
+    call!(sum, v.as_ptr(), v.len() as i32, &mut s).unwrap();
+    assert_eq!(s, 999_999 * 1_000_000 / 2);
+    call!(sum, ptr::null(), 0, &mut s).unwrap();
+    assert_eq!(s, 0);
+
+    type Doubled = unsafe extern "system" fn(*const i64, i32, *mut *mut i64, *mut i32, *mut MochiError) -> i32;
+    let doubled: Doubled = export("mochi_abi_fixture_lists_doubled");
+    let xs = [1i64, -2, 3];
+    call!(doubled, xs.as_ptr(), 3, &mut p, &mut n).unwrap();
+    assert_eq!(take_i64s(p, n), [2, -4, 6]);
+    // A negative count is an empty list on the way in, nothing is read.
+    call!(doubled, ptr::null(), -1, &mut p, &mut n).unwrap();
+    assert_eq!(take_i64s(p, n), Vec::<i64>::new());
+}
+
+#[test]
+fn list_of_strings_is_one_block() {
+    type Upper = unsafe extern "system" fn(*const MochiStr, i32, *mut *mut MochiStr, *mut i32, *mut MochiError) -> i32;
+    let upper: Upper = export("mochi_abi_fixture_lists_upper");
+    let words = ["straße", "ok", "", "ümlaut"];
+    let mut args: Vec<MochiStr> = words.iter().map(|w| MochiStr::borrowed(w)).collect();
+    args.push(MochiStr::NULL);
+    let (mut p, mut n) = (ptr::null_mut(), 0);
+    call!(upper, args.as_ptr(), args.len() as i32, &mut p, &mut n).unwrap();
+    let items = unsafe { std::slice::from_raw_parts(p, n as usize) };
+    let got: Vec<Option<String>> = items
+        .iter()
+        .map(|s| unsafe { s.as_bytes() }.map(|b| String::from_utf8(b.to_vec()).unwrap()))
+        .collect();
+    // The strings live inside the same allocation, after the array.
+    let block = p as usize..p as usize + 4096;
+    assert!(items.iter().filter(|s| s.len > 0).all(|s| block.contains(&(s.ptr as usize))));
+    unsafe { shim().free(p.cast()) }; // one free for the list and its strings
+    assert_eq!(
+        got,
+        [Some("STRAßE".into()), Some("OK".into()), Some(String::new()), Some("ÜMLAUT".into()), None]
+    );
+}
+
+#[repr(C)]
+struct EntryStrI64 {
+    key: MochiStr,
+    value: i64,
+}
+
+#[test]
+fn map_as_entry_array() {
+    assert_eq!(size_of::<EntryStrI64>(), 24);
+    type Counts = unsafe extern "system" fn(*const u8, i32, *mut *mut EntryStrI64, *mut i32, *mut MochiError) -> i32;
+    let counts: Counts = export("mochi_abi_fixture_maps_word_counts");
+    let text = MochiStr::borrowed("to be or not to be — été été été");
+    let (mut p, mut n) = (ptr::null_mut(), 0);
+    call!(counts, text.ptr, text.len, &mut p, &mut n).unwrap();
+    let mut got: Vec<(String, i64)> = unsafe { std::slice::from_raw_parts(p, n as usize) }
+        .iter()
+        .map(|e| (String::from_utf8(unsafe { e.key.as_bytes() }.unwrap().to_vec()).unwrap(), e.value))
+        .collect();
+    unsafe { shim().free(p.cast()) };
+    got.sort();
+    let want: Vec<(String, i64)> =
+        [("be", 2), ("not", 1), ("or", 1), ("to", 2), ("été", 3), ("—", 1)].iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    assert_eq!(got, want);
+
+    type Total = unsafe extern "system" fn(*const EntryStrI64, i32, *mut i64, *mut MochiError) -> i32;
+    let total: Total = export("mochi_abi_fixture_maps_total");
+    let entries = [
+        EntryStrI64 { key: MochiStr::borrowed("a"), value: 40 },
+        EntryStrI64 { key: MochiStr::borrowed("ß"), value: 2 },
+    ];
+    let mut t = 0;
+    call!(total, entries.as_ptr(), 2, &mut t).unwrap();
+    assert_eq!(t, 42);
+    let (mut p, mut n) = (ptr::null_mut(), -1);
+    let empty = MochiStr::borrowed("");
+    call!(counts, empty.ptr, empty.len, &mut p, &mut n).unwrap();
+    assert_eq!((p.is_null(), n), (true, 0));
+}
+
+#[test]
+fn optionals() {
+    type Parse = unsafe extern "system" fn(*const u8, i32, *mut u8, *mut i32, *mut MochiError) -> i32;
+    let parse: Parse = export("mochi_abi_fixture_optionals_parse_int");
+    let (mut has, mut v) = (9u8, 0);
+    let s = MochiStr::borrowed("-42");
+    call!(parse, s.ptr, s.len, &mut has, &mut v).unwrap();
+    assert_eq!((has, v), (1, -42));
+    let s = MochiStr::borrowed("forty-two");
+    call!(parse, s.ptr, s.len, &mut has, &mut v).unwrap();
+    assert_eq!(has, 0);
+
+    type OrDefault = unsafe extern "system" fn(u8, i64, i64, *mut i64, *mut MochiError) -> i32;
+    let or_default: OrDefault = export("mochi_abi_fixture_optionals_or_default");
+    let mut out = 0;
+    call!(or_default, 1, 5, 7, &mut out).unwrap();
+    assert_eq!(out, 5);
+    call!(or_default, 0, 5, 7, &mut out).unwrap();
+    assert_eq!(out, 7);
+
+    let nie: StrFn = export("mochi_abi_fixture_optionals_null_if_empty");
+    assert_eq!(str_call(nie, Some("")).unwrap(), None);
+    assert_eq!(str_call(nie, None).unwrap(), None);
+    assert_eq!(str_call(nie, Some("x")).unwrap().as_deref(), Some("x"));
+}
+
+type New = unsafe extern "system" fn(*const u8, i32, i64, *mut isize, *mut MochiError) -> i32;
+type Incr = unsafe extern "system" fn(isize, i64, *mut i64, *mut MochiError) -> i32;
+type GetI64 = unsafe extern "system" fn(isize, *mut i64, *mut MochiError) -> i32;
+type SetI64 = unsafe extern "system" fn(isize, i64, *mut MochiError) -> i32;
+type GetStr = unsafe extern "system" fn(isize, *mut *mut u8, *mut i32, *mut MochiError) -> i32;
+type SetStr = unsafe extern "system" fn(isize, *const u8, i32, *mut MochiError) -> i32;
+
+fn new_counter(name: &str, start: i64) -> isize {
+    let f: New = export("mochi_abi_fixture_counter_new");
+    let s = MochiStr::borrowed(name);
+    let mut h = 0;
+    call!(f, s.ptr, s.len, start, &mut h).unwrap();
+    assert_ne!(h, 0);
+    h
+}
+
+fn get_str(f: GetStr, h: isize) -> Result<Option<String>, ManagedException> {
+    let (mut p, mut n) = (ptr::null_mut(), 0);
+    call!(f, h, &mut p, &mut n)?;
+    Ok(unsafe { shim().take_string(p, n) })
+}
+
+#[test]
+fn handles_constructor_receiver_properties_and_leak_count() {
+    let _g = HANDLES.lock().unwrap_or_else(|e| e.into_inner());
+    let before = shim().live_handles();
+    let h = new_counter("clicks", 10);
+    assert_eq!(shim().live_handles(), before + 1);
+
+    let incr: Incr = export("mochi_abi_fixture_counter_increment");
+    let mut v = 0;
+    call!(incr, h, 5, &mut v).unwrap();
+    assert_eq!(v, 15);
+
+    let get_value: GetI64 = export("mochi_abi_fixture_counter_get_value");
+    let set_value: SetI64 = export("mochi_abi_fixture_counter_set_value");
+    call!(set_value, h, -3).unwrap();
+    call!(get_value, h, &mut v).unwrap();
+    assert_eq!(v, -3);
+
+    let get_name: GetStr = export("mochi_abi_fixture_counter_get_name");
+    let set_name: SetStr = export("mochi_abi_fixture_counter_set_name");
+    let describe: GetStr = export("mochi_abi_fixture_counter_describe");
+    let n = MochiStr::borrowed("compteur é");
+    call!(set_name, h, n.ptr, n.len).unwrap();
+    assert_eq!(get_str(get_name, h).unwrap().as_deref(), Some("compteur é"));
+    assert_eq!(get_str(describe, h).unwrap().as_deref(), Some("compteur é=-3"));
+    call!(set_name, h, ptr::null(), -1).unwrap();
+    assert_eq!(get_str(get_name, h).unwrap(), None);
+
+    // Two objects are distinct; an owned Handle releases on drop.
+    let h2 = shim().own_handle(new_counter("other", 0)).unwrap();
+    call!(incr, h2.raw(), 1, &mut v).unwrap();
+    assert_eq!(v, 1);
+    assert_eq!(shim().live_handles(), before + 2);
+    drop(h2);
+    assert_eq!(shim().live_handles(), before + 1);
+
+    shim().release_handle(h).unwrap();
+    assert_eq!(shim().live_handles(), before, "every handle released");
+
+    // A null receiver is an error value, not a crash.
+    let e = call!(incr, 0, 1, &mut v).unwrap_err();
+    assert_eq!(e.type_name, "System.NullReferenceException");
+    assert!(e.message.contains("Mochi.Fixtures.Abi.Counter"), "{e}");
+    shim().release_handle(0).unwrap();
+    assert_eq!(shim().live_handles(), before);
+}
+
+#[test]
+fn handle_leak_is_detected() {
+    let _g = HANDLES.lock().unwrap_or_else(|e| e.into_inner());
+    let before = shim().live_handles();
+    let leaked: Vec<isize> = (0..100).map(|i| new_counter("leak", i)).collect();
+    assert_eq!(shim().live_handles() - before, 100, "the counter sees unreleased handles");
+    for h in leaked {
+        shim().release_handle(h).unwrap();
+    }
+    assert_eq!(shim().live_handles(), before);
+}
+
+#[test]
+fn static_fields() {
+    let _g = HANDLES.lock().unwrap_or_else(|e| e.into_inner());
+    type Created = unsafe extern "system" fn(*mut i64, *mut MochiError) -> i32;
+    type GetG = unsafe extern "system" fn(*mut *mut u8, *mut i32, *mut MochiError) -> i32;
+    type SetG = unsafe extern "system" fn(*const u8, i32, *mut MochiError) -> i32;
+    let created: Created = export("mochi_abi_fixture_counter_get_created");
+    let (mut a, mut b) = (0, 0);
+    call!(created, &mut a).unwrap();
+    shim().release_handle(new_counter("s", 0)).unwrap();
+    call!(created, &mut b).unwrap();
+    assert_eq!(b, a + 1);
+
+    let get: GetG = export("mochi_abi_fixture_counter_get_greeting");
+    let set: SetG = export("mochi_abi_fixture_counter_set_greeting");
+    let read = || {
+        let (mut p, mut n) = (ptr::null_mut(), 0);
+        call!(get, &mut p, &mut n).unwrap();
+        unsafe { shim().take_string(p, n) }
+    };
+    assert_eq!(read().as_deref(), Some("héllo"));
+    let g = MochiStr::borrowed("こんにちは");
+    call!(set, g.ptr, g.len).unwrap();
+    assert_eq!(read().as_deref(), Some("こんにちは"));
+    let g = MochiStr::borrowed("héllo");
+    call!(set, g.ptr, g.len).unwrap();
+}
+
+type FailFn = unsafe extern "system" fn(*const u8, i32, *mut i32, *mut MochiError) -> i32;
+
+fn null_deref() -> ManagedException {
+    let f: FailFn = export("mochi_abi_fixture_failing_null_deref");
+    let mut out = 0;
+    // A null string: the managed code dereferences null, the CLR's SIGSEGV handler runs.
+    call!(f, ptr::null(), -1, &mut out).unwrap_err()
+}
+
+#[test]
+fn exceptions_become_error_values() {
+    let throw: FailFn = export("mochi_abi_fixture_failing_throw");
+    let msg = MochiStr::borrowed("boom — ünïcode");
+    let mut out = 0;
+    let mut err = MochiError::new();
+    let status = unsafe { throw(msg.ptr, msg.len, &mut out, &mut err) };
+    assert_eq!(status, STATUS_FAILED);
+    assert!(!err.type_name.is_null() && !err.message.is_null());
+    let e = shim().take_error(&mut err);
+    assert_eq!(e.type_name, "System.InvalidOperationException");
+    assert_eq!(e.message, "boom — ünïcode");
+    assert!(err.type_name.is_null(), "take_error frees and resets");
+
+    // A null error pointer is allowed: only the status says "failed".
+    assert_eq!(unsafe { throw(msg.ptr, msg.len, &mut out, ptr::null_mut()) }, STATUS_FAILED);
+
+    let e = null_deref();
+    assert_eq!(e.type_name, "System.NullReferenceException");
+    assert!(e.message.contains("Object reference"), "{e}");
+
+    type Deep = unsafe extern "system" fn(i32, *mut i32, *mut MochiError) -> i32;
+    let deep: Deep = export("mochi_abi_fixture_failing_deep");
+    let e = call!(deep, 500, &mut out).unwrap_err();
+    assert_eq!(e.type_name, "System.ArgumentOutOfRangeException");
+}
+
+#[test]
+fn null_reference_on_fresh_threads() {
+    // Each new Rust thread has Rust's small alternate signal stack until prepared.
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            std::thread::spawn(|| {
+                hosting::prepare_current_thread().unwrap();
+                (0..50).map(|_| null_deref().type_name).collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    for t in threads {
+        assert!(t.join().unwrap().iter().all(|t| t == "System.NullReferenceException"));
+    }
+}
+
+#[test]
+fn task_awaited_with_configure_await_false() {
+    type Double = unsafe extern "system" fn(i32, i32, *mut i32, *mut MochiError) -> i32;
+    let double: Double = export("mochi_abi_fixture_async_double_later");
+    let mut out = 0;
+    let t = std::time::Instant::now();
+    call!(double, 21, 30, &mut out).unwrap();
+    assert_eq!(out, 42);
+    assert!(t.elapsed() >= std::time::Duration::from_millis(25), "the export waited for the task");
+
+    let fail: FailFn = export("mochi_abi_fixture_async_fail_later");
+    let m = MochiStr::borrowed("too slow");
+    let e = call!(fail, m.ptr, m.len, &mut out).unwrap_err();
+    assert_eq!(e.type_name, "System.TimeoutException", "GetResult unwraps, no AggregateException");
+    assert_eq!(e.message, "too slow");
+}
+
+#[test]
+fn calls_from_many_threads_at_once() {
+    let _g = HANDLES.lock().unwrap_or_else(|e| e.into_inner());
+    let before = shim().live_handles();
+    let shared = new_counter("shared", 0);
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            std::thread::spawn(move || {
+                hosting::prepare_current_thread().unwrap();
+                type Add = unsafe extern "system" fn(i32, i32, *mut i32, *mut MochiError) -> i32;
+                let add: Add = export("mochi_abi_fixture_calc_add");
+                let echo: StrFn = export("mochi_abi_fixture_text_echo");
+                let incr: Incr = export("mochi_abi_fixture_counter_increment");
+                let mut out = 0;
+                let mut last = 0;
+                for i in 0..5_000 {
+                    call!(add, t, i, &mut out).unwrap();
+                    assert_eq!(out, t + i);
+                    let s = format!("thread {t} call {i} — ✓");
+                    assert_eq!(str_call(echo, Some(&s)).unwrap().unwrap(), s);
+                    call!(incr, shared, 1, &mut last).unwrap();
+                    let own = new_counter("mine", i as i64);
+                    shim().release_handle(own).unwrap();
+                }
+                last
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let get_value: GetI64 = export("mochi_abi_fixture_counter_get_value");
+    let mut v = 0;
+    call!(get_value, shared, &mut v).unwrap();
+    assert_eq!(v, 8 * 5_000, "no lost increments");
+    shim().release_handle(shared).unwrap();
+    assert_eq!(shim().live_handles(), before);
+}
+
+#[test]
+fn entry_points_are_resolved_once() {
+    let rt = shim().runtime();
+    let a = rt.entry_point(shim().assembly(), EXPORTS, "mochi_abi_fixture_calc_add").unwrap();
+    let n = rt.cached_entry_points();
+    let b = rt.entry_point(shim().assembly(), EXPORTS, "mochi_abi_fixture_calc_add").unwrap();
+    assert_eq!(a, b);
+    assert_eq!(rt.cached_entry_points(), n, "a second lookup hits the cache");
+    let q = format!("{EXPORTS}, {}", support::FIXTURE_SHIM);
+    let c = rt.entry_point(shim().assembly(), &q, "mochi_abi_fixture_calc_add").unwrap();
+    assert_eq!(a, c, "assembly-qualified and plain names reach the same method");
+}
+
+#[test]
+fn lookup_errors_say_what_to_do() {
+    let rt = shim().runtime();
+    let e = rt.entry_point(shim().assembly(), EXPORTS, "no_such_export").unwrap_err();
+    assert!(matches!(e, Error::EntryPoint { .. }));
+    assert!(e.to_string().contains("rebuild"), "{e}");
+
+    // A method without [UnmanagedCallersOnly].
+    let e = rt.entry_point(shim().assembly(), "Mochi.Interop.ShimAbi", "Alloc").unwrap_err().to_string();
+    assert!(e.contains("UnmanagedCallersOnly"), "{e}");
+
+    let e = rt.entry_point(std::path::Path::new("/nonexistent/Shim.dll"), EXPORTS, "x").unwrap_err().to_string();
+    assert!(e.contains("does not exist"), "{e}");
+
+    let e = rt.entry_point(shim().assembly(), "No.Such.Type", "x").unwrap_err().to_string();
+    assert!(e.contains("No.Such.Type"), "{e}");
+}
+
+#[test]
+fn the_runtime_starts_once_per_process() {
+    let rt = support::runtime();
+    let again = Runtime::start(&support::options()).unwrap();
+    assert!(std::ptr::eq(rt, again), "a second start returns the running runtime");
+    assert!(std::ptr::eq(Runtime::get().unwrap(), rt));
+    let e = Runtime::start(&support::options().with_framework(FrameworkRequirement::net(9, 0))).unwrap_err();
+    assert!(matches!(e, Error::IncompatibleRunningRuntime { .. }), "{e}");
+    assert!(e.to_string().contains("one runtime"), "{e}");
+}
+
+#[test]
+fn abi_version_mismatch_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("OldShim.cs");
+    std::fs::write(
+        &src,
+        "namespace Mochi.Interop { public static class ShimAbi { \
+         [System.Runtime.InteropServices.UnmanagedCallersOnly] public static int mochi_abi_version() { return 99; } } }",
+    )
+    .unwrap();
+    let dll = dir.path().join("Mochi.Fixtures.OldShim.dll");
+    support::mcs(&dll, &[src], &[]);
+    let e = Shim::load(support::runtime(), &dll).unwrap_err();
+    assert!(matches!(e, Error::AbiMismatch { found: 99, expected: 1, .. }), "{e}");
+    assert!(e.to_string().contains("rebuild the shim"), "{e}");
+}
+
+#[test]
+fn status_codes_are_stable() {
+    assert_eq!(STATUS_OK, 0);
+    assert_eq!(STATUS_FAILED, 1);
+}

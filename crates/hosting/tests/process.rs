@@ -1,0 +1,125 @@
+//! Behaviour that needs a process of its own: CLR start time (the runtime
+//! starts once per process) and the alternate-signal-stack fix (without it the
+//! process dies). The test re-runs this binary with MOCHI_HOSTING_CHILD set to
+//! run one of the child scenarios below.
+
+mod support;
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use hosting::MochiError;
+
+const CHILD: &str = "MOCHI_HOSTING_CHILD";
+
+fn run_child(scenario: &str) -> (Output, Duration) {
+    // Build the fixture here so the child's time is only its own work.
+    let shim = support::fixture_shim_path();
+    let t = Instant::now();
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child", "--nocapture", "--test-threads=1"])
+        .env(CHILD, scenario)
+        .env("MOCHI_FIXTURE_SHIM", shim)
+        .output()
+        .unwrap();
+    (out, t.elapsed())
+}
+
+type Nre = unsafe extern "system" fn(*const u8, i32, *mut i32, *mut MochiError) -> i32;
+
+/// Not a test of its own: the body of a child process (does nothing without MOCHI_HOSTING_CHILD).
+#[test]
+fn child() {
+    let Ok(scenario) = std::env::var(CHILD) else { return };
+    let shim_path = std::env::var_os("MOCHI_FIXTURE_SHIM").unwrap();
+    let t = Instant::now();
+    let rt = support::runtime();
+    let shim = hosting::Shim::load(rt, shim_path.as_ref()).unwrap();
+    type Add = unsafe extern "system" fn(i32, i32, *mut i32, *mut MochiError) -> i32;
+    let add: Add = unsafe { shim.export(support::EXPORTS, "mochi_abi_fixture_calc_add") }.unwrap();
+    let mut out = 0;
+    let mut err = MochiError::new();
+    assert_eq!(unsafe { add(1, 2, &mut out, &mut err) }, 0);
+    let first_call = t.elapsed();
+    let nre: Nre = unsafe { shim.export(support::EXPORTS, "mochi_abi_fixture_failing_null_deref") }.unwrap();
+    match scenario.as_str() {
+        "start" => {
+            let s = rt.start_timings();
+            println!(
+                "MOCHI_START total_ms={:.3} first_call_ms={:.3} locate_ms={:.3} hostfxr_load_ms={:.3} hostfxr_init_ms={:.3} clr_start_ms={:.3}",
+                s.total.as_secs_f64() * 1e3,
+                first_call.as_secs_f64() * 1e3,
+                s.locate.as_secs_f64() * 1e3,
+                s.hostfxr_load.as_secs_f64() * 1e3,
+                s.hostfxr_initialize.as_secs_f64() * 1e3,
+                s.clr_start.as_secs_f64() * 1e3
+            );
+        }
+        "nre-unprepared-thread" | "nre-prepared-thread" => {
+            let prepare = scenario == "nre-prepared-thread";
+            std::thread::spawn(move || {
+                if prepare {
+                    hosting::prepare_current_thread().unwrap();
+                }
+                let mut err = MochiError::new();
+                let status = unsafe { nre(std::ptr::null(), -1, &mut out, &mut err) };
+                let e = shim.take_error(&mut err);
+                println!("MOCHI_NRE status={status} type={}", e.type_name);
+            })
+            .join()
+            .unwrap();
+        }
+        other => panic!("unknown scenario {other}"),
+    }
+}
+
+#[test]
+fn clr_starts_in_a_fresh_process_quickly() {
+    let (out, wall) = run_child("start");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    // libtest may print "test child ... " on the same line first.
+    let line = stdout
+        .lines()
+        .find_map(|l| l.find("MOCHI_START").map(|i| &l[i..]))
+        .expect("child reports timings");
+    eprintln!("{line} child_wall_ms={:.3}", wall.as_secs_f64() * 1e3);
+    let total: f64 = line
+        .split_whitespace()
+        .find_map(|kv| kv.strip_prefix("total_ms="))
+        .unwrap()
+        .parse()
+        .unwrap();
+    // The target is 150 ms (measured by the benchmark); a loaded CI machine gets slack.
+    assert!(total < 1_000.0, "CLR start took {total} ms");
+}
+
+#[test]
+fn null_reference_exception_is_an_error_value_on_a_prepared_thread() {
+    let (out, _) = run_child("nre-prepared-thread");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("MOCHI_NRE status=1 type=System.NullReferenceException"), "{stdout}");
+}
+
+/// Why `prepare_current_thread` exists: without it, on a thread Rust started
+/// (small alternate signal stack), the CLR's SIGSEGV handler overflows and the
+/// process dies. If this ever passes without a crash, the runtime fixed it and
+/// the workaround can be revisited.
+#[cfg(target_os = "linux")]
+#[test]
+fn null_reference_exception_on_an_unprepared_thread_kills_the_process() {
+    use std::os::unix::process::ExitStatusExt;
+    let (out, _) = run_child("nre-unprepared-thread");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.signal(),
+        Some(libc_sigsegv()),
+        "expected SIGSEGV without the fix; got {:?}, stdout {stdout}",
+        out.status
+    );
+}
+
+fn libc_sigsegv() -> i32 {
+    11
+}
