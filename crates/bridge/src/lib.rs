@@ -11,3 +11,4 @@ pub mod nuget;
 pub mod nupkg;
 pub mod resolver;
 pub mod version;
+pub mod lockfile;
