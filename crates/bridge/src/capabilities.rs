@@ -81,7 +81,8 @@ impl CapabilityDb {
         let revision = root
             .get("revision")
             .and_then(Item::as_integer)
-            .ok_or_else(|| err(None, "`revision = <n>` is required".into()))? as u64;
+            .ok_or_else(|| err(None, "`revision = <n>` is required".into()))?
+            as u64;
         let mut entries = Vec::new();
         if let Some(item) = root.get("package") {
             let aot = item
@@ -90,7 +91,10 @@ impl CapabilityDb {
             for t in aot.iter() {
                 for (k, _) in t.iter() {
                     if !["id", "versions", "capabilities", "note"].contains(&k) {
-                        return Err(err(t.key(k).and_then(|k| k.span()), format!("unknown key `{k}`")));
+                        return Err(err(
+                            t.key(k).and_then(|k| k.span()),
+                            format!("unknown key `{k}`"),
+                        ));
                     }
                 }
                 let id = t
@@ -110,9 +114,9 @@ impl CapabilityDb {
                 let caps_item = t
                     .get("capabilities")
                     .ok_or_else(|| err(t.span(), format!("{id}: `capabilities` is required")))?;
-                let arr = caps_item
-                    .as_array()
-                    .ok_or_else(|| err(caps_item.span(), "`capabilities` must be an array".into()))?;
+                let arr = caps_item.as_array().ok_or_else(|| {
+                    err(caps_item.span(), "`capabilities` must be an array".into())
+                })?;
                 let mut capabilities = BTreeSet::new();
                 for v in arr.iter() {
                     let c = match v {
@@ -201,7 +205,10 @@ impl fmt::Display for CapabilityError {
         writeln!(f, "  fix: run `mochi-dotnet lock {}`", flags.join(" "))?;
         writeln!(f, "       or add to {}:", self.manifest)?;
         writeln!(f, "         [dotnet.capabilities]")?;
-        let lines: Vec<String> = missing.iter().map(|c| format!("         {c} = true")).collect();
+        let lines: Vec<String> = missing
+            .iter()
+            .map(|c| format!("         {c} = true"))
+            .collect();
         write!(f, "{}", lines.join("\n"))
     }
 }
@@ -234,7 +241,8 @@ pub fn audit<'a>(
         Ok(declared)
     } else {
         violations.sort_by(|a, b| {
-            (a.id.to_ascii_lowercase(), a.capability).cmp(&(b.id.to_ascii_lowercase(), b.capability))
+            (a.id.to_ascii_lowercase(), a.capability)
+                .cmp(&(b.id.to_ascii_lowercase(), b.capability))
         });
         Err(CapabilityError {
             manifest: manifest.into(),
@@ -255,13 +263,22 @@ mod tests {
     fn builtin_database_parses() {
         let db = CapabilityDb::builtin();
         assert!(db.revision >= 1);
-        assert_eq!(db.lookup("newtonsoft.json", &v("13.0.3")), Declared::Known(BTreeSet::new()));
+        assert_eq!(
+            db.lookup("newtonsoft.json", &v("13.0.3")),
+            Declared::Known(BTreeSet::new())
+        );
         assert_eq!(
             db.lookup("Microsoft.Extensions.Http", &v("8.0.0")),
             Declared::Known([Capability::Net].into())
         );
-        assert_eq!(db.lookup("Mochi.Test.Net", &v("1.5.0")), Declared::Known(BTreeSet::new()));
-        assert_eq!(db.lookup("Mochi.Test.Net", &v("2.0.0-rc.1")), Declared::Known([Capability::Net].into()));
+        assert_eq!(
+            db.lookup("Mochi.Test.Net", &v("1.5.0")),
+            Declared::Known(BTreeSet::new())
+        );
+        assert_eq!(
+            db.lookup("Mochi.Test.Net", &v("2.0.0-rc.1")),
+            Declared::Known([Capability::Net].into())
+        );
         assert_eq!(db.lookup("No.Such.Package", &v("1.0.0")), Declared::Unknown);
     }
 
@@ -273,22 +290,51 @@ mod tests {
             ("Mochi.Test.Net".to_string(), v("2.1.0")),
             ("Some.Unknown".to_string(), v("1.0.0")),
         ];
-        let grant = CapabilityGrant { net: false, fs: false };
-        let e = audit(db, pkgs.iter().map(|(a, b)| (a.as_str(), b)), &grant, "mochi.toml").unwrap_err();
+        let grant = CapabilityGrant {
+            net: false,
+            fs: false,
+        };
+        let e = audit(
+            db,
+            pkgs.iter().map(|(a, b)| (a.as_str(), b)),
+            &grant,
+            "mochi.toml",
+        )
+        .unwrap_err();
         let msg = e.to_string();
         assert!(msg.contains("Mochi.Test.Net 2.1.0 needs `net`"), "{msg}");
-        assert!(msg.contains("Some.Unknown 1.0.0 needs `fs` (it is not in the capability database"), "{msg}");
-        assert!(msg.contains("mochi-dotnet lock --accept-capability=fs --accept-capability=net"), "{msg}");
-        assert!(msg.contains("[dotnet.capabilities]\n         fs = true\n         net = true"), "{msg}");
-        let grant = CapabilityGrant { net: true, fs: true };
-        let ok = audit(db, pkgs.iter().map(|(a, b)| (a.as_str(), b)), &grant, "mochi.toml").unwrap();
+        assert!(
+            msg.contains("Some.Unknown 1.0.0 needs `fs` (it is not in the capability database"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("mochi-dotnet lock --accept-capability=fs --accept-capability=net"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("[dotnet.capabilities]\n         fs = true\n         net = true"),
+            "{msg}"
+        );
+        let grant = CapabilityGrant {
+            net: true,
+            fs: true,
+        };
+        let ok = audit(
+            db,
+            pkgs.iter().map(|(a, b)| (a.as_str(), b)),
+            &grant,
+            "mochi.toml",
+        )
+        .unwrap();
         assert_eq!(ok["some.unknown"], Declared::Unknown);
     }
 
     #[test]
     fn malformed_database_is_rejected_with_a_line() {
-        let e = CapabilityDb::parse("schema = 1\nrevision = 1\n[[package]]\nid = \"A\"\ncapabilities = [\"gpu\"]\n")
-            .unwrap_err();
+        let e = CapabilityDb::parse(
+            "schema = 1\nrevision = 1\n[[package]]\nid = \"A\"\ncapabilities = [\"gpu\"]\n",
+        )
+        .unwrap_err();
         assert_eq!(e.at.line, 5);
     }
 }

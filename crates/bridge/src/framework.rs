@@ -163,9 +163,7 @@ impl Framework {
                     "an OS platform suffix needs net5.0 or later (e.g. net8.0-windows)",
                 ));
             }
-            let split = p
-                .find(|c: char| c.is_ascii_digit())
-                .unwrap_or(p.len());
+            let split = p.find(|c: char| c.is_ascii_digit()).unwrap_or(p.len());
             let (pname, pver) = p.split_at(split);
             if pname.is_empty() || !pname.bytes().all(|c| c.is_ascii_alphabetic()) {
                 return Err(invalid("bad platform name"));
@@ -402,7 +400,15 @@ mod tests {
 
     #[test]
     fn rejects_unknown() {
-        for bad in ["net", "netx", "portable-net45+win8", "uap10.0", "net472-windows", "net50", "netstandard"] {
+        for bad in [
+            "net",
+            "netx",
+            "portable-net45+win8",
+            "uap10.0",
+            "net472-windows",
+            "net50",
+            "netstandard",
+        ] {
             assert!(Framework::parse(bad).is_err(), "{bad}");
         }
     }
@@ -415,31 +421,72 @@ mod tests {
     #[test]
     fn nearest_follows_nuget() {
         let all = [
-            "net45", "net472", "netstandard1.3", "netstandard2.0", "netstandard2.1",
-            "netcoreapp3.1", "net6.0", "net7.0", "net8.0",
+            "net45",
+            "net472",
+            "netstandard1.3",
+            "netstandard2.0",
+            "netstandard2.1",
+            "netcoreapp3.1",
+            "net6.0",
+            "net7.0",
+            "net8.0",
         ];
         assert_eq!(pick("net8.0", &all).unwrap(), "net8.0");
         assert_eq!(pick("net9.0", &all).unwrap(), "net8.0");
         assert_eq!(pick("net6.0", &all).unwrap(), "net6.0");
         assert_eq!(pick("net5.0", &all).unwrap(), "netcoreapp3.1");
-        assert_eq!(pick("net8.0", &["netcoreapp3.1", "netstandard2.1"]).unwrap(), "netcoreapp3.1");
-        assert_eq!(pick("net8.0", &["netstandard2.0", "netstandard2.1"]).unwrap(), "netstandard2.1");
-        assert_eq!(pick("net8.0", &["net45", "netstandard2.0"]).unwrap(), "netstandard2.0");
-        assert_eq!(pick("net8.0", &["net45", "net48"]), None, "never .NET Framework for net8.0");
-        assert_eq!(pick("netcoreapp2.0", &["netstandard2.1", "netstandard2.0"]).unwrap(), "netstandard2.0");
+        assert_eq!(
+            pick("net8.0", &["netcoreapp3.1", "netstandard2.1"]).unwrap(),
+            "netcoreapp3.1"
+        );
+        assert_eq!(
+            pick("net8.0", &["netstandard2.0", "netstandard2.1"]).unwrap(),
+            "netstandard2.1"
+        );
+        assert_eq!(
+            pick("net8.0", &["net45", "netstandard2.0"]).unwrap(),
+            "netstandard2.0"
+        );
+        assert_eq!(
+            pick("net8.0", &["net45", "net48"]),
+            None,
+            "never .NET Framework for net8.0"
+        );
+        assert_eq!(
+            pick("netcoreapp2.0", &["netstandard2.1", "netstandard2.0"]).unwrap(),
+            "netstandard2.0"
+        );
         assert_eq!(pick("net472", &all).unwrap(), "net472");
-        assert_eq!(pick("net461", &["netstandard2.1", "netstandard2.0"]).unwrap(), "netstandard2.0");
-        assert_eq!(pick("net45", &["netstandard1.3", "netstandard1.1"]).unwrap(), "netstandard1.1");
+        assert_eq!(
+            pick("net461", &["netstandard2.1", "netstandard2.0"]).unwrap(),
+            "netstandard2.0"
+        );
+        assert_eq!(
+            pick("net45", &["netstandard1.3", "netstandard1.1"]).unwrap(),
+            "netstandard1.1"
+        );
         assert_eq!(pick("netstandard2.0", &["netstandard2.1", "net8.0"]), None);
-        assert_eq!(pick("net8.0", &["any", "netstandard2.0"]).unwrap(), "netstandard2.0");
+        assert_eq!(
+            pick("net8.0", &["any", "netstandard2.0"]).unwrap(),
+            "netstandard2.0"
+        );
         assert_eq!(pick("net8.0", &["any"]).unwrap(), "any");
     }
 
     #[test]
     fn platforms() {
-        assert_eq!(pick("net8.0", &["net8.0-windows", "net6.0"]).unwrap(), "net6.0");
-        assert_eq!(pick("net8.0-windows", &["net8.0-windows", "net8.0"]).unwrap(), "net8.0-windows");
-        assert_eq!(pick("net8.0-windows", &["net8.0-android", "net7.0"]).unwrap(), "net7.0");
+        assert_eq!(
+            pick("net8.0", &["net8.0-windows", "net6.0"]).unwrap(),
+            "net6.0"
+        );
+        assert_eq!(
+            pick("net8.0-windows", &["net8.0-windows", "net8.0"]).unwrap(),
+            "net8.0-windows"
+        );
+        assert_eq!(
+            pick("net8.0-windows", &["net8.0-android", "net7.0"]).unwrap(),
+            "net7.0"
+        );
     }
 
     #[test]
@@ -447,6 +494,9 @@ mod tests {
         let offered = [f("net48"), f("net45")];
         let e = nearest_or_error("Old.Lib", &f("net8.0"), &offered).unwrap_err();
         let msg = e.to_string();
-        assert!(msg.contains("Old.Lib") && msg.contains("net8.0") && msg.contains("net45, net48"), "{msg}");
+        assert!(
+            msg.contains("Old.Lib") && msg.contains("net8.0") && msg.contains("net45, net48"),
+            "{msg}"
+        );
     }
 }

@@ -12,3 +12,5 @@ pub mod nupkg;
 pub mod resolver;
 pub mod version;
 pub mod lockfile;
+pub mod add;
+pub mod lock;

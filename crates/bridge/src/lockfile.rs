@@ -96,14 +96,21 @@ pub enum Drift {
 impl std::fmt::Display for Drift {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Drift::Missing { id, version } => write!(f, "{id} {version}: needed but not in mochi.lock"),
-            Drift::Extra { id, version } => write!(f, "{id} {version}: in mochi.lock but no longer needed"),
+            Drift::Missing { id, version } => {
+                write!(f, "{id} {version}: needed but not in mochi.lock")
+            }
+            Drift::Extra { id, version } => {
+                write!(f, "{id} {version}: in mochi.lock but no longer needed")
+            }
             Drift::Field {
                 id,
                 field,
                 recorded,
                 actual,
-            } => write!(f, "{id}: `{field}` is recorded as {recorded} but is now {actual}"),
+            } => write!(
+                f,
+                "{id}: `{field}` is recorded as {recorded} but is now {actual}"
+            ),
         }
     }
 }
@@ -147,8 +154,9 @@ fn quote_list(items: &[String]) -> String {
 impl Lockfile {
     /// Sorts packages and their lists so rendering is canonical.
     pub fn canonicalize(&mut self) {
-        self.packages
-            .sort_by(|a, b| (a.id.to_ascii_lowercase(), &a.version).cmp(&(b.id.to_ascii_lowercase(), &b.version)));
+        self.packages.sort_by(|a, b| {
+            (a.id.to_ascii_lowercase(), &a.version).cmp(&(b.id.to_ascii_lowercase(), &b.version))
+        });
         for p in &mut self.packages {
             p.capabilities_declared.sort();
             p.capabilities_declared.dedup();
@@ -172,7 +180,11 @@ impl Lockfile {
             if let Some(shim) = &p.shim_sha256 {
                 let _ = writeln!(s, "shim-sha256 = {}", quote(shim));
             }
-            let _ = writeln!(s, "capabilities-declared = {}", quote_list(&p.capabilities_declared));
+            let _ = writeln!(
+                s,
+                "capabilities-declared = {}",
+                quote_list(&p.capabilities_declared)
+            );
             let _ = writeln!(s, "target-framework = {}", quote(&p.target_framework));
             let _ = writeln!(s, "assets-framework = {}", quote(&p.assets_framework));
             let _ = writeln!(s, "dependencies = {}", quote_list(&p.dependencies));
@@ -196,11 +208,15 @@ impl Lockfile {
             at: Location::of(text, span.map_or(0, |s| s.start)),
             message,
         };
-        let doc = Document::parse(text).map_err(|e| err(e.span(), format!("invalid TOML: {}", e.message().trim())))?;
+        let doc = Document::parse(text)
+            .map_err(|e| err(e.span(), format!("invalid TOML: {}", e.message().trim())))?;
         let root = doc.as_table();
         for (k, _) in root.iter() {
             if k != "version" && k != "dotnet-package" {
-                return Err(err(root.key(k).and_then(|k| k.span()), format!("unknown key `{k}`")));
+                return Err(err(
+                    root.key(k).and_then(|k| k.span()),
+                    format!("unknown key `{k}`"),
+                ));
             }
         }
         match root.get("version").and_then(Item::as_integer) {
@@ -208,25 +224,33 @@ impl Lockfile {
             Some(v) => {
                 return Err(err(
                     root.get("version").and_then(Item::span),
-                    format!("lockfile format {v} is not supported (this bridge writes {FORMAT_VERSION})"),
+                    format!(
+                        "lockfile format {v} is not supported (this bridge writes {FORMAT_VERSION})"
+                    ),
                 ));
             }
             None => return Err(err(None, "`version = 1` is missing".into())),
         }
         let mut packages = Vec::new();
         if let Some(item) = root.get("dotnet-package") {
-            let aot = item
-                .as_array_of_tables()
-                .ok_or_else(|| err(item.span(), "`dotnet-package` must be [[dotnet-package]] tables".into()))?;
+            let aot = item.as_array_of_tables().ok_or_else(|| {
+                err(
+                    item.span(),
+                    "`dotnet-package` must be [[dotnet-package]] tables".into(),
+                )
+            })?;
             for t in aot.iter() {
                 let mut p = LockedPackage::default();
                 let mut seen = Vec::new();
                 for (k, v) in t.iter() {
                     let kspan = t.key(k).and_then(|k| k.span());
                     let string = || -> Result<String, LockfileError> {
-                        v.as_str()
-                            .map(str::to_string)
-                            .ok_or_else(|| err(v.span().or(kspan.clone()), format!("`{k}` must be a string")))
+                        v.as_str().map(str::to_string).ok_or_else(|| {
+                            err(
+                                v.span().or(kspan.clone()),
+                                format!("`{k}` must be a string"),
+                            )
+                        })
                     };
                     let list = || -> Result<Vec<String>, LockfileError> {
                         v.as_array()
@@ -238,7 +262,12 @@ impl Lockfile {
                                     })
                                     .collect::<Option<Vec<_>>>()
                             })
-                            .ok_or_else(|| err(v.span().or(kspan.clone()), format!("`{k}` must be an array of strings")))
+                            .ok_or_else(|| {
+                                err(
+                                    v.span().or(kspan.clone()),
+                                    format!("`{k}` must be an array of strings"),
+                                )
+                            })
                     };
                     match k {
                         "id" => p.id = string()?,
@@ -251,7 +280,12 @@ impl Lockfile {
                         "target-framework" => p.target_framework = string()?,
                         "assets-framework" => p.assets_framework = string()?,
                         "dependencies" => p.dependencies = list()?,
-                        _ => return Err(err(kspan, format!("unknown key `{k}` in [[dotnet-package]]"))),
+                        _ => {
+                            return Err(err(
+                                kspan,
+                                format!("unknown key `{k}` in [[dotnet-package]]"),
+                            ));
+                        }
                     }
                     seen.push(k.to_string());
                 }
@@ -267,7 +301,10 @@ impl Lockfile {
                     "dependencies",
                 ] {
                     if !seen.iter().any(|s| s == required) {
-                        return Err(err(t.span(), format!("a [[dotnet-package]] has no `{required}`")));
+                        return Err(err(
+                            t.span(),
+                            format!("a [[dotnet-package]] has no `{required}`"),
+                        ));
                     }
                 }
                 packages.push(p);
@@ -310,8 +347,16 @@ impl Lockfile {
             };
             let list = |l: &[String]| format!("[{}]", l.join(", "));
             field("version", r.version.clone(), a.version.clone());
-            field("nupkg-sha512", r.nupkg_sha512.clone(), a.nupkg_sha512.clone());
-            field("metadata-sha256", r.metadata_sha256.clone(), a.metadata_sha256.clone());
+            field(
+                "nupkg-sha512",
+                r.nupkg_sha512.clone(),
+                a.nupkg_sha512.clone(),
+            );
+            field(
+                "metadata-sha256",
+                r.metadata_sha256.clone(),
+                a.metadata_sha256.clone(),
+            );
             field(
                 "shim-sha256",
                 r.shim_sha256.clone().unwrap_or_else(|| "none".into()),
@@ -322,8 +367,16 @@ impl Lockfile {
                 list(&r.capabilities_declared),
                 list(&a.capabilities_declared),
             );
-            field("target-framework", r.target_framework.clone(), a.target_framework.clone());
-            field("assets-framework", r.assets_framework.clone(), a.assets_framework.clone());
+            field(
+                "target-framework",
+                r.target_framework.clone(),
+                a.target_framework.clone(),
+            );
+            field(
+                "assets-framework",
+                r.assets_framework.clone(),
+                a.assets_framework.clone(),
+            );
             field("dependencies", list(&r.dependencies), list(&a.dependencies));
         }
         for r in &recorded.packages {
@@ -385,7 +438,11 @@ mod tests {
                     capabilities_declared: vec!["net".into(), "fs".into()],
                     target_framework: "net8.0".into(),
                     assets_framework: "netstandard2.0".into(),
-                    dependencies: vec!["beta 2.0.0".into(), "Alpha 1.0.0".into(), "Gamma 3.0.0".into()],
+                    dependencies: vec![
+                        "beta 2.0.0".into(),
+                        "Alpha 1.0.0".into(),
+                        "Gamma 3.0.0".into(),
+                    ],
                 },
                 LockedPackage {
                     id: "alpha".into(),
@@ -410,7 +467,9 @@ mod tests {
         let zeta = text.find("id = \"Zeta\"").unwrap();
         assert!(alpha < zeta, "sorted by lower-case id");
         assert!(text.contains("capabilities-declared = [\"fs\", \"net\"]"));
-        assert!(text.contains("dependencies = [\n    \"Alpha 1.0.0\",\n    \"beta 2.0.0\",\n    \"Gamma 3.0.0\",\n]"));
+        assert!(text.contains(
+            "dependencies = [\n    \"Alpha 1.0.0\",\n    \"beta 2.0.0\",\n    \"Gamma 3.0.0\",\n]"
+        ));
         let back = Lockfile::parse(&text, Path::new("mochi.lock")).unwrap();
         assert_eq!(back.render(), text);
         let mut shuffled = l.clone();
@@ -420,9 +479,14 @@ mod tests {
 
     #[test]
     fn strict_parse() {
-        let text = sample().render().replace("assets-framework", "asset-framework");
+        let text = sample()
+            .render()
+            .replace("assets-framework", "asset-framework");
         let e = Lockfile::parse(&text, Path::new("mochi.lock")).unwrap_err();
-        assert!(e.to_string().contains("unknown key `asset-framework`"), "{e}");
+        assert!(
+            e.to_string().contains("unknown key `asset-framework`"),
+            "{e}"
+        );
         let e = Lockfile::parse("version = 2\n", Path::new("mochi.lock")).unwrap_err();
         assert!(e.to_string().contains("format 2"), "{e}");
     }
@@ -437,8 +501,14 @@ mod tests {
         let d = a.drift(&b);
         let text: Vec<String> = d.iter().map(|x| x.to_string()).collect();
         assert_eq!(text.len(), 3, "{text:?}");
-        assert!(text[0].starts_with("Zeta: `metadata-sha256` is recorded as cdcd"), "{text:?}");
-        assert!(text[1].contains("`target-framework` is recorded as net8.0 but is now net6.0"), "{text:?}");
+        assert!(
+            text[0].starts_with("Zeta: `metadata-sha256` is recorded as cdcd"),
+            "{text:?}"
+        );
+        assert!(
+            text[1].contains("`target-framework` is recorded as net8.0 but is now net6.0"),
+            "{text:?}"
+        );
         assert_eq!(text[2], "alpha 1.0.0: in mochi.lock but no longer needed");
     }
 
@@ -453,6 +523,10 @@ mod tests {
         assert_eq!(std::fs::metadata(&p).unwrap().modified().unwrap(), m1);
         assert!(write_if_changed(&p, b"b\n").unwrap());
         assert_eq!(std::fs::read(&p).unwrap(), b"b\n");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
     }
 }

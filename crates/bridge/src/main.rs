@@ -35,6 +35,38 @@ enum Command {
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Resolve [dotnet-dependencies] and write mochi.lock (or verify it with --check).
+    Lock {
+        /// Verify mochi.lock: recompute every hash and field, fail on any drift.
+        #[arg(long)]
+        check: bool,
+        /// Use only the package cache and local feeds; never the network.
+        #[arg(long)]
+        offline: bool,
+        /// Grant a capability (`net` or `fs`) in mochi.toml, then lock.
+        #[arg(long = "accept-capability", value_name = "CAP", value_parser = ["net", "fs"])]
+        accept_capability: Vec<String>,
+        /// No progress bar and no summary line.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+        /// The manifest to lock.
+        #[arg(long, value_name = "FILE", default_value = "mochi.toml")]
+        manifest_path: PathBuf,
+    },
+    /// Add a NuGet package to [dotnet-dependencies] (`Id` or `Id@range`), then lock.
+    Add {
+        /// `Newtonsoft.Json` or `Newtonsoft.Json@^13.0`.
+        package: String,
+        /// Use only the package cache and local feeds; never the network.
+        #[arg(long)]
+        offline: bool,
+        /// No progress bar and no summary line.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+        /// The manifest to edit.
+        #[arg(long, value_name = "FILE", default_value = "mochi.toml")]
+        manifest_path: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -55,6 +87,51 @@ fn main() -> ExitCode {
                 bridge::meta::MetaFormat::Json
             };
             bridge::meta::run(&assembly, format, output.as_deref()).map_err(Into::into)
+        }
+        Command::Lock {
+            check,
+            offline,
+            accept_capability,
+            quiet,
+            manifest_path,
+        } => {
+            let options = bridge::lock::LockOptions {
+                check,
+                accept_capabilities: accept_capability
+                    .iter()
+                    .filter_map(|c| bridge::manifest::Capability::parse(c))
+                    .collect(),
+                quiet,
+                parallelism: 6,
+            };
+            bridge::lock::run_with_nuget(&manifest_path, offline, &options)
+                .map(|outcome| {
+                    if !quiet {
+                        eprint!("{}", bridge::lock::summary(&outcome, check));
+                    }
+                })
+                // The message already carries its causes and hints.
+                .map_err(|e| anyhow::Error::msg(e.to_string()))
+        }
+        Command::Add {
+            package,
+            offline,
+            quiet,
+            manifest_path,
+        } => {
+            let options = bridge::lock::LockOptions {
+                quiet,
+                parallelism: 6,
+                ..Default::default()
+            };
+            bridge::add::run_with_nuget(&manifest_path, &package, offline, &options)
+                .map(|(id, range, outcome)| {
+                    if !quiet {
+                        eprintln!("added {id} = \"{range}\" to {}", manifest_path.display());
+                        eprint!("{}", bridge::lock::summary(&outcome, false));
+                    }
+                })
+                .map_err(|e| anyhow::Error::msg(e.to_string()))
         }
     };
     match result {

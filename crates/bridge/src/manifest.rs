@@ -249,7 +249,11 @@ impl Manifest {
             }
         })?;
         let root = doc.as_table();
-        cx.known_keys(root, "the top level", &["package", "dotnet-dependencies", "dotnet"])?;
+        cx.known_keys(
+            root,
+            "the top level",
+            &["package", "dotnet-dependencies", "dotnet"],
+        )?;
 
         let package = match root.get_key_value("package") {
             Some((k, item)) => Some(cx.package(k, item)?),
@@ -483,8 +487,8 @@ impl Cx<'_> {
         // Point at the start of the entry's line: a dotted id's last segment is not.
         let offset = key.span().map_or(0, |s| s.start);
         let line_start = self.text[..offset].rfind('\n').map_or(0, |i| i + 1);
-        let indent = self.text[line_start..offset].len()
-            - self.text[line_start..offset].trim_start().len();
+        let indent =
+            self.text[line_start..offset].len() - self.text[line_start..offset].trim_start().len();
         let at = Location::of(self.text, line_start + indent);
         let range_hint = "write a range such as \"13.0.3\", \"^13.0\", \"~13.0.1\", \"=13.0.3\", \"[1.0,2.0)\" or \"13.*\"";
         let parse_range = |v: &Item, s: &str| {
@@ -520,7 +524,11 @@ impl Cx<'_> {
         if let Some((k, v)) = t.get_key_value("framework") {
             let s = self.string(k, v, "a target framework")?;
             framework = Some(Framework::parse(s).map_err(|e| {
-                self.err(v.span(), e.to_string(), "write e.g. framework = \"netstandard2.0\"")
+                self.err(
+                    v.span(),
+                    e.to_string(),
+                    "write e.g. framework = \"netstandard2.0\"",
+                )
             })?);
         }
         if let Some((k, v)) = t.get_key_value("path") {
@@ -640,8 +648,27 @@ impl Cx<'_> {
 
     fn rid(&self, key: &Key, item: &Item) -> Result<String, ManifestError> {
         let s = self.string(key, item, "a runtime identifier")?;
-        let known_os = ["linux", "linux-musl", "linux-bionic", "win", "osx", "freebsd", "android", "ios", "maccatalyst"];
-        let known_arch = ["x64", "x86", "arm64", "arm", "riscv64", "loongarch64", "s390x", "ppc64le"];
+        let known_os = [
+            "linux",
+            "linux-musl",
+            "linux-bionic",
+            "win",
+            "osx",
+            "freebsd",
+            "android",
+            "ios",
+            "maccatalyst",
+        ];
+        let known_arch = [
+            "x64",
+            "x86",
+            "arm64",
+            "arm",
+            "riscv64",
+            "loongarch64",
+            "s390x",
+            "ppc64le",
+        ];
         let ok = s
             .rsplit_once('-')
             .is_some_and(|(os, arch)| known_os.contains(&os) && known_arch.contains(&arch));

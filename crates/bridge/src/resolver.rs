@@ -23,13 +23,7 @@ use crate::version::{NuGetVersion, RangeError, VersionRange};
 pub type SourceError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// One dependency group as the source states it (raw strings; parsing is ours).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct RawDependencyGroup {
-    /// The group's target framework as written; `None` for the framework-neutral group.
-    pub target_framework: Option<String>,
-    /// `(id, range)` pairs; an empty range means any version.
-    pub dependencies: Vec<(String, String)>,
-}
+pub use crate::nuget::RawDependencyGroup;
 
 /// What the resolver needs to know about packages. The NuGet client implements it
 /// over HTTP and the cache; tests implement it over in-memory graphs.
@@ -181,7 +175,10 @@ pub enum ResolveError {
 const MAX_ROUNDS: usize = 64;
 
 /// Resolves `request` against `index`.
-pub fn resolve(index: &dyn PackageIndex, request: &ResolveRequest) -> Result<Resolution, ResolveError> {
+pub fn resolve(
+    index: &dyn PackageIndex,
+    request: &ResolveRequest,
+) -> Result<Resolution, ResolveError> {
     Resolver {
         index,
         request,
@@ -266,12 +263,17 @@ impl Resolver<'_> {
         roots.sort_by_key(|r| r.id.to_ascii_lowercase());
         for r in roots {
             let lid = r.id.to_ascii_lowercase();
-            walk.names.entry(lid.clone()).or_insert_with(|| r.id.clone());
+            walk.names
+                .entry(lid.clone())
+                .or_insert_with(|| r.id.clone());
             walk.direct.insert(lid.clone());
-            walk.requirements.entry(lid.clone()).or_default().push(Requirement {
-                path: DependencyPath(Vec::new()),
-                range: r.range.clone(),
-            });
+            walk.requirements
+                .entry(lid.clone())
+                .or_default()
+                .push(Requirement {
+                    path: DependencyPath(Vec::new()),
+                    range: r.range.clone(),
+                });
             if seen.insert(lid.clone()) {
                 queue.push_back((lid, DependencyPath(Vec::new())));
             }
@@ -288,10 +290,13 @@ impl Resolver<'_> {
             for (dep_id, range) in deps.deps {
                 let dlid = dep_id.to_ascii_lowercase();
                 walk.names.entry(dlid.clone()).or_insert(dep_id);
-                walk.requirements.entry(dlid.clone()).or_default().push(Requirement {
-                    path: here.clone(),
-                    range,
-                });
+                walk.requirements
+                    .entry(dlid.clone())
+                    .or_default()
+                    .push(Requirement {
+                        path: here.clone(),
+                        range,
+                    });
                 if seen.insert(dlid.clone()) {
                     queue.push_back((dlid, here.clone()));
                 }
@@ -300,17 +305,26 @@ impl Resolver<'_> {
         Ok(walk)
     }
 
-    fn available(&mut self, id: &str, path: &DependencyPath) -> Result<&[NuGetVersion], ResolveError> {
+    fn available(
+        &mut self,
+        id: &str,
+        path: &DependencyPath,
+    ) -> Result<&[NuGetVersion], ResolveError> {
         let lid = id.to_ascii_lowercase();
         if !self.versions.contains_key(&lid) {
-            let raw = self.index.list_versions(id).map_err(|source| ResolveError::Versions {
-                id: id.into(),
-                path: path.clone(),
-                source,
-            })?;
+            let raw = self
+                .index
+                .list_versions(id)
+                .map_err(|source| ResolveError::Versions {
+                    id: id.into(),
+                    path: path.clone(),
+                    source,
+                })?;
             // Versions a source lists but that do not parse cannot be chosen; skip them.
-            let mut vs: Vec<NuGetVersion> =
-                raw.iter().filter_map(|s| NuGetVersion::parse(s).ok()).collect();
+            let mut vs: Vec<NuGetVersion> = raw
+                .iter()
+                .filter_map(|s| NuGetVersion::parse(s).ok())
+                .collect();
             vs.sort();
             vs.dedup();
             self.versions.insert(lid.clone(), vs);
@@ -318,8 +332,17 @@ impl Resolver<'_> {
         Ok(&self.versions[&lid])
     }
 
-    fn deps(&mut self, id: &str, version: &NuGetVersion, fw: &Framework) -> Result<Deps, ResolveError> {
-        let key = (id.to_ascii_lowercase(), version.to_string(), fw.short_name());
+    fn deps(
+        &mut self,
+        id: &str,
+        version: &NuGetVersion,
+        fw: &Framework,
+    ) -> Result<Deps, ResolveError> {
+        let key = (
+            id.to_ascii_lowercase(),
+            version.to_string(),
+            fw.short_name(),
+        );
         if let Some(d) = self.groups.get(&key) {
             return Ok(d.clone());
         }
@@ -359,9 +382,10 @@ impl Resolver<'_> {
                 if r.range.satisfies(&chosen) {
                     continue;
                 }
-                let below = r.range.min.as_ref().is_some_and(|b| {
-                    chosen < b.version || (chosen == b.version && !b.inclusive)
-                });
+                let below =
+                    r.range.min.as_ref().is_some_and(|b| {
+                        chosen < b.version || (chosen == b.version && !b.inclusive)
+                    });
                 if below {
                     let suggestion = r
                         .range
@@ -388,7 +412,11 @@ impl Resolver<'_> {
         let fitting = available
             .iter()
             .filter(|v| reqs.iter().all(|r| r.range.satisfies(v)));
-        let pick = if floating { fitting.max() } else { fitting.min() };
+        let pick = if floating {
+            fitting.max()
+        } else {
+            fitting.min()
+        };
         if let Some(v) = pick {
             return Ok(v.clone());
         }
@@ -441,7 +469,12 @@ impl Resolver<'_> {
             let mut dependencies: Vec<(String, NuGetVersion)> = d
                 .deps
                 .iter()
-                .map(|(id, _)| (walk.names[&id.to_ascii_lowercase()].clone(), choices[&id.to_ascii_lowercase()].clone()))
+                .map(|(id, _)| {
+                    (
+                        walk.names[&id.to_ascii_lowercase()].clone(),
+                        choices[&id.to_ascii_lowercase()].clone(),
+                    )
+                })
                 .collect();
             dependencies.sort_by_key(|(id, _)| id.to_ascii_lowercase());
             dependencies.dedup_by(|a, b| a.0.eq_ignore_ascii_case(&b.0));
@@ -473,11 +506,23 @@ fn no_match(
     let shown = if available.is_empty() {
         "none (the package is on no source)".to_string()
     } else if available.len() <= 8 {
-        available.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ")
+        available
+            .iter()
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     } else {
         let head: Vec<String> = available[..3].iter().map(|v| v.to_string()).collect();
-        let tail: Vec<String> = available[available.len() - 3..].iter().map(|v| v.to_string()).collect();
-        format!("{}, … {}, {} versions in all", head.join(", "), tail.join(", "), available.len())
+        let tail: Vec<String> = available[available.len() - 3..]
+            .iter()
+            .map(|v| v.to_string())
+            .collect();
+        format!(
+            "{}, … {}, {} versions in all",
+            head.join(", "),
+            tail.join(", "),
+            available.len()
+        )
     };
     let hint = if available.is_empty() {
         format!("check the id `{id}` and the sources in NuGet.config")
@@ -554,7 +599,8 @@ fn find_cycle(packages: &BTreeMap<String, ResolvedPackage>) -> Option<Vec<String
         Active,
         Done,
     }
-    let mut marks: BTreeMap<&str, Mark> = packages.keys().map(|k| (k.as_str(), Mark::New)).collect();
+    let mut marks: BTreeMap<&str, Mark> =
+        packages.keys().map(|k| (k.as_str(), Mark::New)).collect();
     fn visit<'a>(
         lid: &'a str,
         packages: &'a BTreeMap<String, ResolvedPackage>,
@@ -619,12 +665,20 @@ impl MemoryIndex {
             version,
             vec![RawDependencyGroup {
                 target_framework: None,
-                dependencies: deps.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+                dependencies: deps
+                    .iter()
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+                    .collect(),
             }],
         )
     }
 
-    pub fn add_groups(&mut self, id: &str, version: &str, groups: Vec<RawDependencyGroup>) -> &mut Self {
+    pub fn add_groups(
+        &mut self,
+        id: &str,
+        version: &str,
+        groups: Vec<RawDependencyGroup>,
+    ) -> &mut Self {
         self.packages
             .entry(id.to_ascii_lowercase())
             .or_default()
@@ -646,7 +700,11 @@ impl PackageIndex for MemoryIndex {
             .unwrap_or_default())
     }
 
-    fn dependency_groups(&self, id: &str, version: &str) -> Result<Vec<RawDependencyGroup>, SourceError> {
+    fn dependency_groups(
+        &self,
+        id: &str,
+        version: &str,
+    ) -> Result<Vec<RawDependencyGroup>, SourceError> {
         let want = NuGetVersion::parse(version).map_err(|e| Box::new(e) as SourceError)?;
         self.packages
             .get(&id.to_ascii_lowercase())
@@ -655,6 +713,8 @@ impl PackageIndex for MemoryIndex {
                     .find(|(v, _)| NuGetVersion::parse(v).is_ok_and(|v| v == want))
             })
             .map(|(_, g)| g.clone())
-            .ok_or_else(|| Box::new(MemoryError(format!("{id} {version} is not in the index"))) as SourceError)
+            .ok_or_else(|| {
+                Box::new(MemoryError(format!("{id} {version} is not in the index"))) as SourceError
+            })
     }
 }

@@ -110,7 +110,9 @@ impl NuGetVersion {
     pub fn parse(input: &str) -> Result<Self, VersionError> {
         let s = input.trim();
         if s.is_empty() {
-            return Err(VersionError::Empty { input: input.into() });
+            return Err(VersionError::Empty {
+                input: input.into(),
+            });
         }
         let (rest, metadata) = match s.split_once('+') {
             Some((r, m)) => {
@@ -135,7 +137,9 @@ impl NuGetVersion {
         let mut parts = [0u64; 4];
         let split: Vec<&str> = numbers.split('.').collect();
         if split.len() > 4 {
-            return Err(VersionError::TooManyParts { input: input.into() });
+            return Err(VersionError::TooManyParts {
+                input: input.into(),
+            });
         }
         for (i, p) in split.iter().enumerate() {
             if p.is_empty() || !p.bytes().all(|c| c.is_ascii_digit()) {
@@ -349,7 +353,9 @@ impl VersionRange {
         let s = input.trim();
         let original = s.to_string();
         if s.is_empty() {
-            return Err(RangeError::Empty { input: input.into() });
+            return Err(RangeError::Empty {
+                input: input.into(),
+            });
         }
         let ver = |t: &str| {
             NuGetVersion::parse(t).map_err(|source| RangeError::Version {
@@ -405,13 +411,17 @@ impl VersionRange {
         let first = s.as_bytes()[0];
         if first != b'[' && first != b'(' {
             if s.ends_with(']') || s.ends_with(')') || s.contains(',') {
-                return Err(RangeError::BadInterval { input: input.into() });
+                return Err(RangeError::BadInterval {
+                    input: input.into(),
+                });
             }
             return Ok(mk(incl(ver(s)?), None, None));
         }
         let last = *s.as_bytes().last().unwrap();
         if s.len() < 2 || (last != b']' && last != b')') {
-            return Err(RangeError::BadInterval { input: input.into() });
+            return Err(RangeError::BadInterval {
+                input: input.into(),
+            });
         }
         let lower_inclusive = first == b'[';
         let upper_inclusive = last == b']';
@@ -420,7 +430,9 @@ impl VersionRange {
         let range = match pieces.as_slice() {
             [one] => {
                 if !(lower_inclusive && upper_inclusive) || one.is_empty() {
-                    return Err(RangeError::BadExact { input: input.into() });
+                    return Err(RangeError::BadExact {
+                        input: input.into(),
+                    });
                 }
                 let v = ver(one)?;
                 mk(incl(v.clone()), incl(v), None)
@@ -443,11 +455,17 @@ impl VersionRange {
                     })
                 };
                 if min.is_none() && max.is_none() {
-                    return Err(RangeError::BadInterval { input: input.into() });
+                    return Err(RangeError::BadInterval {
+                        input: input.into(),
+                    });
                 }
                 mk(min, max, None)
             }
-            _ => return Err(RangeError::BadInterval { input: input.into() }),
+            _ => {
+                return Err(RangeError::BadInterval {
+                    input: input.into(),
+                });
+            }
         };
         if let (Some(lo), Some(hi)) = (&range.min, &range.max) {
             let bad = match lo.version.cmp(&hi.version) {
@@ -456,7 +474,9 @@ impl VersionRange {
                 Ordering::Less => false,
             };
             if bad {
-                return Err(RangeError::Inverted { input: input.into() });
+                return Err(RangeError::Inverted {
+                    input: input.into(),
+                });
             }
         }
         Ok(range)
@@ -591,7 +611,9 @@ fn parse_partial(rest: &str, input: &str) -> Result<(NuGetVersion, usize), Range
 }
 
 fn parse_float(s: &str, input: &str) -> Result<(NuGetVersion, Float), RangeError> {
-    let bad = || RangeError::BadFloat { input: input.into() };
+    let bad = || RangeError::BadFloat {
+        input: input.into(),
+    };
     if s == "*" {
         return Ok((NuGetVersion::new(0, 0, 0, 0), Float::Any));
     }
@@ -737,7 +759,10 @@ mod tests {
         assert!(z.satisfies(&v("1.0.0")) && !z.satisfies(&v("1.0.1")));
         let m = r("1.0");
         assert!(m.satisfies(&v("1.0")) && m.satisfies(&v("99")) && !m.satisfies(&v("0.9")));
-        assert!(!m.satisfies(&v("2.0.0-beta")), "stable range excludes prereleases");
+        assert!(
+            !m.satisfies(&v("2.0.0-beta")),
+            "stable range excludes prereleases"
+        );
         assert!(r("1.0.0-beta").satisfies(&v("2.0.0-beta")));
         assert_eq!(r("[1.0,2.0)").to_string(), "[1.0.0, 2.0.0)");
         assert_eq!(r("1.0").to_string(), "[1.0.0, )");
@@ -747,7 +772,16 @@ mod tests {
 
     #[test]
     fn interval_errors() {
-        for bad in ["(1.0)", "[1.0)", "[2.0,1.0]", "[1.0,1.0)", "[,]", "[1.0", "1.0]", "[1,2,3]"] {
+        for bad in [
+            "(1.0)",
+            "[1.0)",
+            "[2.0,1.0]",
+            "[1.0,1.0)",
+            "[,]",
+            "[1.0",
+            "1.0]",
+            "[1,2,3]",
+        ] {
             assert!(VersionRange::parse(bad).is_err(), "{bad}");
         }
         assert!(matches!(
@@ -774,7 +808,10 @@ mod tests {
             .collect();
         assert_eq!(r("13.*").best_match(&avail).unwrap().to_string(), "13.0.3");
         assert_eq!(r("*").best_match(&avail).unwrap().to_string(), "14.0.1");
-        assert_eq!(r("13.1.0-*").best_match(&avail).unwrap().to_string(), "13.1.0-beta");
+        assert_eq!(
+            r("13.1.0-*").best_match(&avail).unwrap().to_string(),
+            "13.1.0-beta"
+        );
         assert_eq!(r("13.0").best_match(&avail).unwrap().to_string(), "13.0.1");
         assert_eq!(r("^13.0").best_match(&avail).unwrap().to_string(), "13.0.1");
         assert!(VersionRange::parse("1.*.3").is_err());

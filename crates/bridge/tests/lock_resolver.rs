@@ -1,7 +1,9 @@
 //! The resolver over in-memory graphs: NuGet's rules, conflicts, cycles, frameworks.
 
 use bridge::framework::Framework;
-use bridge::resolver::{MemoryIndex, RawDependencyGroup, ResolveError, ResolveRequest, RootRequirement, resolve};
+use bridge::resolver::{
+    MemoryIndex, RawDependencyGroup, ResolveError, ResolveRequest, RootRequirement, resolve,
+};
 use bridge::version::VersionRange;
 
 fn fw(s: &str) -> Framework {
@@ -33,7 +35,10 @@ fn versions(index: &MemoryIndex, roots: &[(&str, &str)]) -> Vec<String> {
 fn group(tfm: Option<&str>, deps: &[(&str, &str)]) -> RawDependencyGroup {
     RawDependencyGroup {
         target_framework: tfm.map(str::to_string),
-        dependencies: deps.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+        dependencies: deps
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect(),
     }
 }
 
@@ -48,7 +53,11 @@ fn lowest_applicable_version() {
         .add("B", "3.0.0-beta", &[]);
     assert_eq!(versions(&ix, &[("A", "1.0")]), ["A 1.0.0", "B 2.0.0"]);
     assert_eq!(versions(&ix, &[("A", "^1.0")]), ["A 1.0.0", "B 2.0.0"]);
-    assert_eq!(versions(&ix, &[("A", "1.*")]), ["A 1.1.0"], "floating picks highest");
+    assert_eq!(
+        versions(&ix, &[("A", "1.*")]),
+        ["A 1.1.0"],
+        "floating picks highest"
+    );
 }
 
 #[test]
@@ -65,7 +74,10 @@ fn diamond_cousins_take_lowest_satisfying_all() {
     assert_eq!(r.packages["c"].version.to_string(), "1.2.0");
     assert!(!r.packages["c"].direct && r.packages["a"].direct);
     let a = &r.packages["a"];
-    assert_eq!(a.dependencies, [("C".to_string(), "1.2.0".parse().unwrap())]);
+    assert_eq!(
+        a.dependencies,
+        [("C".to_string(), "1.2.0".parse().unwrap())]
+    );
 }
 
 #[test]
@@ -77,7 +89,11 @@ fn direct_dependency_wins_over_a_cap() {
     let r = resolve(&ix, &request(&[("A", "1.0"), ("C", "3.0")])).unwrap();
     assert_eq!(r.packages["c"].version.to_string(), "3.0.0");
     assert_eq!(r.warnings.len(), 1);
-    assert!(r.warnings[0].contains("the direct dependency wins"), "{:?}", r.warnings);
+    assert!(
+        r.warnings[0].contains("the direct dependency wins"),
+        "{:?}",
+        r.warnings
+    );
 }
 
 #[test]
@@ -90,7 +106,10 @@ fn direct_downgrade_is_an_error_with_both_paths() {
     let msg = e.to_string();
     assert!(matches!(e, ResolveError::Downgrade { .. }), "{msg}");
     assert!(msg.contains("mochi.toml picks 1.0.0"), "{msg}");
-    assert!(msg.contains("mochi.toml → A 1.0.0 requires [2.0.0, )"), "{msg}");
+    assert!(
+        msg.contains("mochi.toml → A 1.0.0 requires [2.0.0, )"),
+        "{msg}"
+    );
     assert!(msg.contains("\"C\" = \"2.0.0\""), "{msg}");
 }
 
@@ -105,8 +124,14 @@ fn cousin_conflict_names_both_paths_and_the_override() {
     let e = resolve(&ix, &request(&[("A", "1.0"), ("B", "1.0")])).unwrap_err();
     let msg = e.to_string();
     assert!(matches!(e, ResolveError::Conflict { .. }), "{msg}");
-    assert!(msg.contains("mochi.toml → A 1.0.0 → X 1.0.0 requires [1.0.0, 2.0.0)"), "{msg}");
-    assert!(msg.contains("mochi.toml → B 1.0.0 requires [2.0.0, 3.0.0)"), "{msg}");
+    assert!(
+        msg.contains("mochi.toml → A 1.0.0 → X 1.0.0 requires [1.0.0, 2.0.0)"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("mochi.toml → B 1.0.0 requires [2.0.0, 3.0.0)"),
+        "{msg}"
+    );
     assert!(msg.contains("[dotnet-dependencies]: \"C\" = "), "{msg}");
     // ... and the override the message suggests resolves it.
     let r = resolve(&ix, &request(&[("A", "1.0"), ("B", "1.0"), ("C", "2.0.0")])).unwrap();
@@ -122,7 +147,10 @@ fn cycles_are_errors_naming_the_cycle() {
     let e = resolve(&ix, &request(&[("A", "1.0")])).unwrap_err();
     let msg = e.to_string();
     assert!(matches!(e, ResolveError::Cycle { .. }), "{msg}");
-    assert!(msg.contains("A 1.0.0 → B 1.0.0 → C 1.0.0 → A 1.0.0"), "{msg}");
+    assert!(
+        msg.contains("A 1.0.0 → B 1.0.0 → C 1.0.0 → A 1.0.0"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -131,7 +159,10 @@ fn no_match_lists_what_exists() {
     ix.add("A", "1.0.0", &[]).add("A", "1.5.0", &[]);
     let e = resolve(&ix, &request(&[("A", "[2.0,3.0)")])).unwrap_err();
     let msg = e.to_string();
-    assert!(msg.contains("no version of A satisfies [2.0.0, 3.0.0)"), "{msg}");
+    assert!(
+        msg.contains("no version of A satisfies [2.0.0, 3.0.0)"),
+        "{msg}"
+    );
     assert!(msg.contains("available: 1.0.0, 1.5.0"), "{msg}");
     let e = resolve(&ix, &request(&[("Missing", "1.0")])).unwrap_err();
     assert!(e.to_string().contains("on no source"), "{e}");
@@ -157,18 +188,26 @@ fn framework_specific_groups() {
         req.framework = fw(framework);
         req.roots[0].framework = fw(framework);
         let r = resolve(&ix, &req).unwrap();
-        r.packages.values().map(|p| p.id.clone()).collect::<Vec<_>>()
+        r.packages
+            .values()
+            .map(|p| p.id.clone())
+            .collect::<Vec<_>>()
     };
     assert_eq!(ids("net8.0"), ["Modern", "Multi"]);
     assert_eq!(ids("netcoreapp3.1"), ["Multi", "Std"]);
     assert_eq!(ids("net472"), ["Legacy", "Multi"]);
-    assert_eq!(ids("netstandard1.0"), ["Multi"], "no compatible group: no dependencies");
+    assert_eq!(
+        ids("netstandard1.0"),
+        ["Multi"],
+        "no compatible group: no dependencies"
+    );
 }
 
 #[test]
 fn ids_are_case_insensitive_and_output_is_sorted() {
     let mut ix = MemoryIndex::new();
-    ix.add("zeta", "1.0.0", &[("ALPHA", "1.0")]).add("Alpha", "1.0.0", &[]);
+    ix.add("zeta", "1.0.0", &[("ALPHA", "1.0")])
+        .add("Alpha", "1.0.0", &[]);
     let r = resolve(&ix, &request(&[("Zeta", "1.0"), ("alpha", "1.0")])).unwrap();
     let keys: Vec<&String> = r.packages.keys().collect();
     assert_eq!(keys, ["alpha", "zeta"]);
@@ -181,14 +220,23 @@ fn deep_chain_resolves_deterministically() {
     let mut ix = MemoryIndex::new();
     for i in 0..30 {
         let next = format!("P{}", i + 1);
-        let deps: Vec<(&str, &str)> = if i < 29 { vec![(next.as_str(), "1.0")] } else { vec![] };
-        ix.add(&format!("P{i}"), "1.0.0", &deps).add(&format!("P{i}"), "1.1.0", &deps);
+        let deps: Vec<(&str, &str)> = if i < 29 {
+            vec![(next.as_str(), "1.0")]
+        } else {
+            vec![]
+        };
+        ix.add(&format!("P{i}"), "1.0.0", &deps)
+            .add(&format!("P{i}"), "1.1.0", &deps);
     }
     let a = resolve(&ix, &request(&[("P0", "1.0")])).unwrap();
     let b = resolve(&ix, &request(&[("P0", "1.0")])).unwrap();
     assert_eq!(a, b);
     assert_eq!(a.packages.len(), 30);
-    assert!(a.packages.values().all(|p| p.version.to_string() == "1.0.0"));
+    assert!(
+        a.packages
+            .values()
+            .all(|p| p.version.to_string() == "1.0.0")
+    );
 }
 
 #[test]

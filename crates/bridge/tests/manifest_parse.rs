@@ -68,7 +68,10 @@ fn full_manifest() {
     assert!(m.dotnet.capabilities.net && !m.dotnet.capabilities.fs);
     assert_eq!(
         m.dotnet.monomorphise["System.Collections.Generic.List`1"],
-        vec![vec!["System.String".to_string()], vec!["System.Int32".to_string()]]
+        vec![
+            vec!["System.String".to_string()],
+            vec!["System.Int32".to_string()]
+        ]
     );
     assert_eq!(m.dotnet.publish.authors, ["a", "b"]);
     assert_eq!(m.root_dir(), Path::new("proj"));
@@ -89,7 +92,14 @@ fn defaults() {
 fn unquoted_dotted_ids_are_package_ids() {
     let m = parse("[dotnet-dependencies]\nNewtonsoft.Json = \"13.0.1\"\nMicrosoft.Extensions.Logging = { version = \"8.0\" }\nMicrosoft.Extensions.Http = \"8.0\"\n").unwrap();
     let ids: Vec<&str> = m.dependencies.values().map(|d| d.id.as_str()).collect();
-    assert_eq!(ids, ["Microsoft.Extensions.Http", "Microsoft.Extensions.Logging", "Newtonsoft.Json"]);
+    assert_eq!(
+        ids,
+        [
+            "Microsoft.Extensions.Http",
+            "Microsoft.Extensions.Logging",
+            "Newtonsoft.Json"
+        ]
+    );
     assert_eq!(m.dependencies["microsoft.extensions.http"].at.line, 4);
 }
 
@@ -113,8 +123,15 @@ fn unknown_keys_point_at_the_line() {
 
     let (at, _) = err_at("[dotnet.capabilities]\nnet = true\ndisk = true\n");
     assert_eq!(at.line, 3);
-    let (at, _) = err_at("[dotnet-dependencies]\nA = { version = \"1.0\", frmaework = \"net8.0\" }\n");
-    assert_eq!(at, Location { line: 2, column: 24 });
+    let (at, _) =
+        err_at("[dotnet-dependencies]\nA = { version = \"1.0\", frmaework = \"net8.0\" }\n");
+    assert_eq!(
+        at,
+        Location {
+            line: 2,
+            column: 24
+        }
+    );
     let (at, _) = err_at("[project]\n");
     assert_eq!(at.line, 1);
 }
@@ -122,12 +139,24 @@ fn unknown_keys_point_at_the_line() {
 #[test]
 fn bad_values_point_at_the_value() {
     let (at, msg) = err_at("[dotnet-dependencies]\nNewtonsoft.Json = \"^13.x\"\n");
-    assert_eq!(at, Location { line: 2, column: 19 });
+    assert_eq!(
+        at,
+        Location {
+            line: 2,
+            column: 19
+        }
+    );
     assert!(msg.contains("`^13.x` is not a version range"), "{msg}");
     assert!(msg.contains("hint:"), "{msg}");
 
     let (at, msg) = err_at("[dotnet]\nframework = \"net9x\"\n");
-    assert_eq!(at, Location { line: 2, column: 13 });
+    assert_eq!(
+        at,
+        Location {
+            line: 2,
+            column: 13
+        }
+    );
     assert!(msg.contains("net9x"), "{msg}");
 
     let (at, msg) = err_at("[dotnet]\nbridge = \"jni\"\n");
@@ -144,14 +173,22 @@ fn bad_values_point_at_the_value() {
     let (at, _) = err_at("[dotnet.runtime]\nasync-mode = \"threads\"\n");
     assert_eq!(at.line, 2);
 
-    let (at, msg) = err_at("[dotnet.monomorphise]\n\"System.Collections.Generic.List\" = [\"System.String\"]\n");
+    let (at, msg) = err_at(
+        "[dotnet.monomorphise]\n\"System.Collections.Generic.List\" = [\"System.String\"]\n",
+    );
     assert_eq!(at.line, 2);
     assert!(msg.contains("arity"), "{msg}");
 
     let (at, _) = err_at(
         "[dotnet.monomorphise]\n\"System.Collections.Generic.Dictionary`2\" = [\"System.String\"]\n",
     );
-    assert_eq!(at, Location { line: 2, column: 46 });
+    assert_eq!(
+        at,
+        Location {
+            line: 2,
+            column: 46
+        }
+    );
 
     let (at, msg) = err_at("[dotnet-dependencies]\n\"Bad Id\" = \"1.0\"\n");
     assert_eq!(at.line, 2);
