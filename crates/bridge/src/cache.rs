@@ -499,18 +499,18 @@ impl PackageCache {
         }
         let mut recorded: Option<String> = None;
         let mut origin = nupkg_path.display().to_string();
-        if let Ok(text) = fs::read_to_string(dir.join(".nupkg.metadata")) {
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
-                recorded = v["contentHash"].as_str().and_then(base64_sha512_to_hex);
-                if let Some(s) = v["source"].as_str() {
-                    origin = s.to_string();
-                }
+        if let Ok(text) = fs::read_to_string(dir.join(".nupkg.metadata"))
+            && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
+        {
+            recorded = v["contentHash"].as_str().and_then(base64_sha512_to_hex);
+            if let Some(s) = v["source"].as_str() {
+                origin = s.to_string();
             }
         }
-        if recorded.is_none() {
-            if let Ok(text) = fs::read_to_string(dir.join(format!("{lid}.{lver}.nupkg.sha512"))) {
-                recorded = base64_sha512_to_hex(&text);
-            }
+        if recorded.is_none()
+            && let Ok(text) = fs::read_to_string(dir.join(format!("{lid}.{lver}.nupkg.sha512")))
+        {
+            recorded = base64_sha512_to_hex(&text);
         }
         let Some(recorded) = recorded else {
             return Ok(None);
@@ -519,10 +519,10 @@ impl PackageCache {
         if actual != recorded {
             return Ok(None);
         }
-        if let Some(expected) = expected_sha512 {
-            if normalize_sha512(expected).as_deref() != Some(actual.as_str()) {
-                return Ok(None);
-            }
+        if let Some(expected) = expected_sha512
+            && normalize_sha512(expected).as_deref() != Some(actual.as_str())
+        {
+            return Ok(None);
         }
         self.insert_file(id, version, &origin, &nupkg_path, Some(&actual))
             .map(Some)

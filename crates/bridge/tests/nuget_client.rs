@@ -79,6 +79,13 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
+fn cache_err(e: &NuGetError) -> &CacheError {
+    match e {
+        NuGetError::Cache(c) => c,
+        other => panic!("expected a cache error, got: {other}"),
+    }
+}
+
 fn find<'a>(set: &'a [BuiltPackage], id: &str, version: &str) -> &'a BuiltPackage {
     set.iter()
         .find(|p| p.id == id && p.version == version)
@@ -368,14 +375,14 @@ fn wrong_content_is_a_hash_mismatch_naming_both_hashes() {
     let want = find(&pkgs, "Diamond.Base", "1.1.0").sha512_hex();
     let (reg, tmp, r) = fault_case(Fault::Body(other.bytes.clone()), None);
     let e = r.unwrap_err();
-    match &e {
-        NuGetError::Cache(CacheError::HashMismatch {
+    match cache_err(&e) {
+        CacheError::HashMismatch {
             id,
             version,
             expected,
             actual,
             ..
-        }) => {
+        } => {
             assert_eq!((id.as_str(), version.as_str()), ("Diamond.Base", "1.1.0"));
             assert_eq!(expected, &want);
             assert_eq!(actual, &other.sha512_hex());
@@ -408,7 +415,7 @@ fn wrong_content_without_advertised_hash_is_caught_by_the_nuspec() {
     let client = client_for(&reg, tmp.path());
     let e = client.download("Diamond.Base", "1.1.0").unwrap_err();
     assert!(
-        matches!(&e, NuGetError::Cache(CacheError::WrongPackage { found_id, .. }) if found_id == "Diamond.Left"),
+        matches!(cache_err(&e), CacheError::WrongPackage { found_id, .. } if found_id == "Diamond.Left"),
         "{e}"
     );
     assert_cache_clean(tmp.path());
@@ -432,7 +439,7 @@ fn expected_hash_from_a_lockfile_is_enforced() {
         .download_verified("Diamond.Base", "1.0.0", Some(&bogus))
         .unwrap_err();
     assert!(
-        matches!(&e, NuGetError::Cache(CacheError::HashMismatch { expected, .. }) if *expected == bogus),
+        matches!(cache_err(&e), CacheError::HashMismatch { expected, .. } if *expected == bogus),
         "{e}"
     );
     assert_cache_clean(tmp.path());
@@ -447,7 +454,7 @@ fn expected_hash_from_a_lockfile_is_enforced() {
         .download_verified("Diamond.Base", "1.0.0", Some(&bogus))
         .unwrap_err();
     assert!(
-        matches!(e, NuGetError::Cache(CacheError::HashMismatch { .. })),
+        matches!(cache_err(&e), CacheError::HashMismatch { .. }),
         "{e}"
     );
 }

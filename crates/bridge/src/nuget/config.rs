@@ -142,10 +142,11 @@ pub fn load_sources(
         }
         dir = d.parent();
     }
-    if let Some(user) = &discovery.user_config {
-        if user.is_file() && !files.contains(user) {
-            files.push(user.clone());
-        }
+    if let Some(user) = &discovery.user_config
+        && user.is_file()
+        && !files.contains(user)
+    {
+        files.push(user.clone());
     }
 
     let mut entries: Vec<Entry> = Vec::new();

@@ -69,9 +69,26 @@ pub enum NuGetError {
         source: std::io::Error,
     },
 
+    /// A cache failure (hash mismatch, wrong package, I/O). Boxed: it is large.
     #[error(transparent)]
-    Cache(#[from] CacheError),
+    Cache(Box<CacheError>),
 
+    /// The package itself is unsafe or malformed. Boxed: it is large.
     #[error(transparent)]
-    Nupkg(#[from] NupkgError),
+    Nupkg(Box<NupkgError>),
+}
+
+impl From<CacheError> for NuGetError {
+    fn from(e: CacheError) -> Self {
+        match e {
+            CacheError::Nupkg(n) => NuGetError::Nupkg(Box::new(n)),
+            other => NuGetError::Cache(Box::new(other)),
+        }
+    }
+}
+
+impl From<NupkgError> for NuGetError {
+    fn from(e: NupkgError) -> Self {
+        NuGetError::Nupkg(Box::new(e))
+    }
 }

@@ -44,14 +44,14 @@ pub(crate) fn find(root: &Path, id: &str) -> Result<Vec<LocalEntry>, NuGetError>
             // The file name cannot be split into id and version reliably (both may
             // contain dots and digits): the nuspec inside is the authority.
             let label = path.display().to_string();
-            if let Ok(spec) = nupkg::read_nuspec_from_nupkg(&path, &label) {
-                if spec.id.eq_ignore_ascii_case(&lid) {
-                    out.push(LocalEntry {
-                        id: spec.id,
-                        version: spec.version,
-                        nupkg: path,
-                    });
-                }
+            if let Ok(spec) = nupkg::read_nuspec_from_nupkg(&path, &label)
+                && spec.id.eq_ignore_ascii_case(&lid)
+            {
+                out.push(LocalEntry {
+                    id: spec.id,
+                    version: spec.version,
+                    nupkg: path,
+                });
             }
         }
     }

@@ -108,6 +108,9 @@ pub fn normalize_version(v: &str) -> String {
     out
 }
 
+/// A folder feed and a lower-case package id.
+type FeedKey = (PathBuf, String);
+
 /// A NuGet client over an ordered list of sources, backed by the package cache.
 ///
 /// It is `Sync`: [`NuGetClient::download_all`] shares it between worker threads, and a
@@ -120,7 +123,7 @@ pub struct NuGetClient {
     http: HttpClient,
     endpoints: Mutex<HashMap<String, Arc<ServiceEndpoints>>>,
     documents: Mutex<HashMap<String, Arc<serde_json::Value>>>,
-    local: Mutex<HashMap<(PathBuf, String), Arc<Vec<local_feed::LocalEntry>>>>,
+    local: Mutex<HashMap<FeedKey, Arc<Vec<local_feed::LocalEntry>>>>,
 }
 
 impl NuGetClient {
@@ -225,12 +228,11 @@ impl NuGetClient {
         let mut out: Vec<String> = Vec::new();
         if self.options.offline {
             out.extend(self.cache.versions(id));
-            if let Some(g) = &self.options.global_packages_folder {
-                if g.is_dir() {
-                    if let Ok(entries) = self.local_entries(g, id) {
-                        out.extend(entries.iter().map(|e| e.version.clone()));
-                    }
-                }
+            if let Some(g) = &self.options.global_packages_folder
+                && g.is_dir()
+                && let Ok(entries) = self.local_entries(g, id)
+            {
+                out.extend(entries.iter().map(|e| e.version.clone()));
             }
         }
         for source in &self.sources {
@@ -430,18 +432,17 @@ impl NuGetClient {
         // Two processes locking the same graph: the second waits here, then finds the
         // first one's entry in the index instead of downloading again.
         let _lock = self.cache.lock_package(id, version)?;
-        if let Some(hit) = self.cache.lookup(id, version) {
-            if expected_hex.as_ref().is_none_or(|e| *e == hit.sha512_hex) {
-                return Ok(hit);
-            }
+        if let Some(hit) = self.cache.lookup(id, version)
+            && expected_hex.as_ref().is_none_or(|e| *e == hit.sha512_hex)
+        {
+            return Ok(hit);
         }
-        if let Some(g) = &self.options.global_packages_folder {
-            if let Some(hit) =
+        if let Some(g) = &self.options.global_packages_folder
+            && let Some(hit) =
                 self.cache
                     .import_from_global_packages(g, id, version, expected_hex.as_deref())?
-            {
-                return Ok(hit);
-            }
+        {
+            return Ok(hit);
         }
         for source in &self.sources {
             match &source.location {
@@ -505,18 +506,18 @@ impl NuGetClient {
         {
             Fetched::NotFound => Ok(None),
             Fetched::Found(()) => {
-                if let (Some(e), Some(a)) = (expected_hex, advertised.as_deref()) {
-                    if e != a {
-                        // The lockfile and the server disagree before a byte is trusted.
-                        return Err(crate::cache::CacheError::HashMismatch {
-                            id: id.to_string(),
-                            version: version.to_string(),
-                            origin: format!("{url} (registration packageHash)"),
-                            expected: e.to_string(),
-                            actual: a.to_string(),
-                        }
-                        .into());
+                if let (Some(e), Some(a)) = (expected_hex, advertised.as_deref())
+                    && e != a
+                {
+                    // The lockfile and the server disagree before a byte is trusted.
+                    return Err(crate::cache::CacheError::HashMismatch {
+                        id: id.to_string(),
+                        version: version.to_string(),
+                        origin: format!("{url} (registration packageHash)"),
+                        expected: e.to_string(),
+                        actual: a.to_string(),
                     }
+                    .into());
                 }
                 let expected = expected_hex.or(advertised.as_deref());
                 Ok(Some(self.cache.commit(
