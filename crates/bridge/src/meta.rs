@@ -15,11 +15,10 @@ pub enum MetaFormat {
 /// A failed `meta`: the file and the reader's error.
 #[derive(Debug, thiserror::Error)]
 pub enum MetaError {
-    #[error("{path}: {source}\nhint: {hint}")]
+    #[error("{path}: {error}\nhint: {hint}")]
     Read {
         path: PathBuf,
-        #[source]
-        source: ecma335::Error,
+        error: ecma335::Error,
         hint: &'static str,
     },
     #[error("cannot write {path}: {source}")]
@@ -44,10 +43,10 @@ fn hint_for(e: &ecma335::Error) -> &'static str {
 
 /// Renders the requested output for the assembly at `path`.
 pub fn render(path: &Path, format: MetaFormat) -> Result<Vec<u8>, MetaError> {
-    let read_err = |source: ecma335::Error| MetaError::Read {
+    let read_err = |error: ecma335::Error| MetaError::Read {
         path: path.to_path_buf(),
-        hint: hint_for(&source),
-        source,
+        hint: hint_for(&error),
+        error,
     };
     let file = ecma335::MappedFile::open(path).map_err(read_err)?;
     let md = Metadata::parse(file.bytes()).map_err(read_err)?;

@@ -164,7 +164,7 @@ impl<'data> PeFile<'data> {
         let _cb = c.u32()?;
         let major_runtime_version = c.u16()?;
         let minor_runtime_version = c.u16()?;
-        let mut dir = |c: &mut Reader| -> Result<DataDirectory> {
+        let dir = |c: &mut Reader| -> Result<DataDirectory> {
             Ok(DataDirectory {
                 rva: c.u32()?,
                 size: c.u32()?,

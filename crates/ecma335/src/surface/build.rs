@@ -1201,7 +1201,11 @@ impl<'a, 'data> Builder<'a, 'data> {
                 ),
             });
         }
-        if !self.full() || t.len(TableId::Assembly) == 0 {
+        if !self.full() {
+            return Ok(());
+        }
+        self.forwarded_types(s)?;
+        if t.len(TableId::Assembly) == 0 {
             return Ok(());
         }
         let rids: Vec<u32> = self
@@ -1229,6 +1233,63 @@ impl<'a, 'data> Builder<'a, 'data> {
             }
         }
         Ok(())
+    }
+}
+
+impl Builder<'_, '_> {
+    /// Public type forwarders: ExportedType rows whose implementation chain
+    /// ends at an AssemblyRef (nested ones through their enclosing row).
+    fn forwarded_types(&self, s: &mut Surface) -> Result<()> {
+        let t = &self.md.tables;
+        let n = t.len(TableId::ExportedType);
+        for rid in 1..=n {
+            if let Some(ft) = self.forwarded_type(rid, 0)? {
+                s.forwarded_types.push(ft);
+            }
+        }
+        s.forwarded_types
+            .sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+        Ok(())
+    }
+
+    fn forwarded_type(&self, rid: u32, depth: u32) -> Result<Option<NamedType>> {
+        let t = &self.md.tables;
+        if depth > MAX_NESTING {
+            return Err(t.table_error(
+                TableId::ExportedType,
+                rid,
+                "implementation chain is cyclic",
+            ));
+        }
+        let row: ExportedTypeRow = t.row(rid)?;
+        // Forwarder rows usually carry no visibility: the flag decides.
+        let visible = row.flags.contains(TypeAttributes::IS_TYPE_FORWARDER)
+            || matches!(row.flags.visibility(), 1 | 2);
+        let name = self.md.strings.get(row.name)?;
+        let imp = row.implementation;
+        match imp.table() {
+            Some(TableId::AssemblyRef) if !imp.is_null() && visible => {
+                let ar: AssemblyRefRow = t.row(imp.rid())?;
+                let ns = self.md.strings.get(row.namespace)?;
+                let full: Arc<str> = if ns.is_empty() {
+                    name.into()
+                } else {
+                    format!("{ns}.{name}").into()
+                };
+                Ok(Some(NamedType {
+                    name: full,
+                    scope: Some(Arc::from(self.md.strings.get(ar.name)?)),
+                    value_type: false,
+                }))
+            }
+            Some(TableId::ExportedType) if !imp.is_null() && visible => Ok(self
+                .forwarded_type(imp.rid(), depth + 1)?
+                .map(|outer| NamedType {
+                    name: format!("{}+{name}", outer.name).into(),
+                    ..outer
+                })),
+            _ => Ok(None),
+        }
     }
 }
 

@@ -24,6 +24,10 @@ pub struct Surface {
     /// AssemblyMetadataAttribute pairs (e.g. `IsAotCompatible`), in metadata order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assembly_metadata: Vec<(String, Option<String>)>,
+    /// Public types this assembly forwards to another (ExportedType rows
+    /// whose implementation is an AssemblyRef), sorted by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forwarded_types: Vec<NamedType>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub references: Vec<AssemblyIdentity>,
     pub schema: u32,
