@@ -253,10 +253,14 @@ impl PackageCache {
             let p = root.join(sub);
             fs::create_dir_all(&p).map_err(io_err(&p))?;
         }
-        Ok(PackageCache {
+        let cache = PackageCache {
             root,
             limits: ExtractLimits::default(),
-        })
+        };
+        // Leftovers of a process that died mid-download; a day is far longer than
+        // any download, so a live process's files are never touched.
+        cache.clean_temp(std::time::Duration::from_secs(24 * 3600));
+        Ok(cache)
     }
 
     /// The default root: `$MOCHI_DOTNET_CACHE`, else `$XDG_CACHE_HOME/mochi/dotnet-deps`,

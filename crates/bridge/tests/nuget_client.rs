@@ -180,6 +180,7 @@ fn dependency_groups_in_every_registration_shape() {
                 registration: mode,
                 registration_type: ty.to_string(),
                 advertise_hash: true,
+                gzip_json: true,
             },
         )
         .unwrap();
@@ -210,6 +211,7 @@ fn dependency_groups_in_every_registration_shape() {
         } else {
             assert_eq!(reg.hits(".nuspec"), 0, "{mode:?}: registration used");
         }
+        assert!(reg.gzipped_responses() > 0, "gzip-encoded JSON decoded");
         if let RegistrationMode::Paged { .. } = mode {
             assert!(reg.hits("/page/") >= 1);
         }
@@ -711,4 +713,108 @@ fn sources_are_tried_in_order() {
         first.index_url()
     );
     assert_eq!(second.hits("diamond.app.1.0.0.nupkg"), 0);
+}
+
+const PROGRESS_CHILD: &str = "MOCHI_TEST_PROGRESS_SOURCE";
+
+/// Runs only as a child process of `progress_bar_only_on_a_terminal`.
+#[test]
+fn child_progress() {
+    let Ok(source) = std::env::var(PROGRESS_CHILD) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let client = NuGetClient::new(
+        vec![http(&source)],
+        PackageCache::open(tmp.path()).unwrap(),
+        ClientOptions {
+            quiet: std::env::var_os("MOCHI_TEST_PROGRESS_QUIET").is_some(),
+            parallelism: 2,
+            ..options()
+        },
+    );
+    let wanted: Vec<(String, String)> = graphs::diamond()
+        .iter()
+        .map(|p| (p.id.clone(), p.version.clone()))
+        .collect();
+    client.download_all(&wanted).unwrap();
+    eprintln!("CHILD DONE");
+}
+
+#[test]
+fn progress_bar_only_on_a_terminal() {
+    if std::env::var(PROGRESS_CHILD).is_ok() || !Path::new("/usr/bin/script").exists() {
+        return;
+    }
+    let reg = Registry::start(&graphs::diamond()).unwrap();
+    reg.inject(".nupkg", Fault::Delay(Duration::from_millis(120)), None);
+    let exe = std::env::current_exe().unwrap();
+    let cmd = format!(
+        "{} --exact child_progress --nocapture --test-threads 1",
+        exe.display()
+    );
+    let run = |tty: bool, quiet: bool| -> String {
+        let mut c = if tty {
+            let mut c = std::process::Command::new("/usr/bin/script");
+            c.args(["-q", "-e", "-c", &cmd, "/dev/null"]);
+            c
+        } else {
+            let mut c = std::process::Command::new(&exe);
+            c.args([
+                "--exact",
+                "child_progress",
+                "--nocapture",
+                "--test-threads",
+                "1",
+            ]);
+            c
+        };
+        c.env(PROGRESS_CHILD, reg.index_url())
+            .stdin(std::process::Stdio::null());
+        if quiet {
+            c.env("MOCHI_TEST_PROGRESS_QUIET", "1");
+        }
+        let out = c.output().unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success() && all.contains("CHILD DONE"), "{all}");
+        all
+    };
+    let on_tty = run(true, false);
+    assert!(on_tty.contains("Downloading"), "{on_tty}");
+    assert!(!run(true, true).contains("Downloading"), "--quiet hides it");
+    assert!(!run(false, false).contains("Downloading"), "not a terminal");
+}
+
+/// 20 packages, each carrying Newtonsoft.Json.dll (~500 KB), from the loopback
+/// registry into a cold cache, then again from the warm cache. Prints the timings
+/// (`cargo test -p bridge --test nuget_client twenty -- --nocapture`).
+#[test]
+fn twenty_packages_cold_then_warm() {
+    let dll = std::fs::read(fixtures::assemblies::newtonsoft_json().unwrap()).unwrap();
+    let pkgs = graphs::wide(20, &dll);
+    let reg = Registry::start(&pkgs).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let wanted: Vec<(String, String)> = pkgs
+        .iter()
+        .map(|p| (p.id.clone(), p.version.clone()))
+        .collect();
+    let client = client_for(&reg, tmp.path());
+    let t = std::time::Instant::now();
+    let cold = client.download_all(&wanted).unwrap();
+    let cold_time = t.elapsed();
+    let client = client_for(&reg, tmp.path());
+    let t = std::time::Instant::now();
+    let warm = client.download_all(&wanted).unwrap();
+    let warm_time = t.elapsed();
+    assert_eq!(cold, warm);
+    eprintln!(
+        "20 packages x {} KB: cold {cold_time:?}, warm {warm_time:?}",
+        dll.len() / 1024
+    );
+    assert!(cold_time < Duration::from_secs(20), "{cold_time:?}");
+    assert!(warm_time < Duration::from_secs(2), "{warm_time:?}");
 }
