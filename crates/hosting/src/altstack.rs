@@ -118,9 +118,19 @@ mod tests {
     fn enlarges_and_is_idempotent_per_thread() {
         std::thread::spawn(|| {
             prepare_current_thread().unwrap();
-            assert_eq!(nch_altstack::get().unwrap(), State::Enabled { size: ALTSTACK_SIZE });
+            assert_eq!(
+                nch_altstack::get().unwrap(),
+                State::Enabled {
+                    size: ALTSTACK_SIZE
+                }
+            );
             prepare_current_thread().unwrap();
-            assert_eq!(nch_altstack::get().unwrap(), State::Enabled { size: ALTSTACK_SIZE });
+            assert_eq!(
+                nch_altstack::get().unwrap(),
+                State::Enabled {
+                    size: ALTSTACK_SIZE
+                }
+            );
         })
         .join()
         .unwrap();

@@ -20,10 +20,7 @@ pub enum Error {
         "no .NET installation found{}\nhint: install the .NET {required} runtime (Debian/Ubuntu: `apt-get install dotnet-runtime-{required}`; elsewhere https://dot.net) or set DOTNET_ROOT to its folder",
         list_probes(.tried)
     )]
-    DotnetNotFound {
-        required: String,
-        tried: Vec<Probe>,
-    },
+    DotnetNotFound { required: String, tried: Vec<Probe> },
 
     #[error(
         "no installed .NET runtime satisfies {framework} {required}{}\nhint: install the .NET {required} runtime (https://dot.net) or point DOTNET_ROOT at an installation that has it",
@@ -38,7 +35,9 @@ pub enum Error {
     #[error("{path}: {reason}")]
     InvalidRuntimeConfig { path: PathBuf, reason: String },
 
-    #[error("cannot load hostfxr from {path}: {reason}\nhint: the file may be for another architecture or damaged; reinstall the .NET runtime")]
+    #[error(
+        "cannot load hostfxr from {path}: {reason}\nhint: the file may be for another architecture or damaged; reinstall the .NET runtime"
+    )]
     LoadHostfxr { path: PathBuf, reason: String },
 
     #[error("{operation} failed with {code:#010x} ({}): {}{}", status::describe(*.code).name, status::describe(*.code).advice, list_details(.details))]

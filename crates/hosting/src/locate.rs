@@ -90,7 +90,13 @@ impl fmt::Display for FrameworkRequirement {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.roll_forward {
             RollForward::LatestMinor => {
-                write!(f, "{} >= {}, < {}.0.0", NETCORE_APP, self.minimum, self.minimum.major + 1)
+                write!(
+                    f,
+                    "{} >= {}, < {}.0.0",
+                    NETCORE_APP,
+                    self.minimum,
+                    self.minimum.major + 1
+                )
             }
             RollForward::LatestMajor => write!(f, "{} >= {}", NETCORE_APP, self.minimum),
         }
@@ -123,7 +129,12 @@ impl DotnetInstall {
         let hostfxr = fxr_dir.join(hostfxr_version.to_string()).join(HOSTFXR_FILE);
         let shared = root.join("shared").join(NETCORE_APP);
         let mut runtimes = versions_in(&shared).unwrap_or_default();
-        runtimes.retain(|v| shared.join(v.to_string()).join("System.Private.CoreLib.dll").is_file());
+        runtimes.retain(|v| {
+            shared
+                .join(v.to_string())
+                .join("System.Private.CoreLib.dll")
+                .is_file()
+        });
         runtimes.sort();
         Ok(DotnetInstall {
             root: root.to_path_buf(),
@@ -147,10 +158,10 @@ fn versions_in(dir: &Path) -> std::io::Result<Vec<RuntimeVersion>> {
     let mut out = Vec::new();
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
-        if entry.path().is_dir() {
-            if let Some(v) = entry.file_name().to_str().and_then(|n| n.parse().ok()) {
-                out.push(v);
-            }
+        if entry.path().is_dir()
+            && let Some(v) = entry.file_name().to_str().and_then(|n| n.parse().ok())
+        {
+            out.push(v);
         }
     }
     Ok(out)
@@ -211,7 +222,11 @@ impl Locator {
         }
         if let Some(path) = &self.path_env {
             for dir in std::env::split_paths(path) {
-                let exe = dir.join(if cfg!(windows) { "dotnet.exe" } else { "dotnet" });
+                let exe = dir.join(if cfg!(windows) {
+                    "dotnet.exe"
+                } else {
+                    "dotnet"
+                });
                 if exe.is_file() {
                     // The muxer is often a symlink (/usr/bin/dotnet); its real folder is the root.
                     let real = fs::canonicalize(&exe).unwrap_or(exe);
@@ -223,10 +238,10 @@ impl Locator {
             }
         }
         for f in &self.install_location_files {
-            if let Ok(text) = fs::read_to_string(f) {
-                if let Some(line) = text.lines().map(str::trim).find(|l| !l.is_empty()) {
-                    out.push((PathBuf::from(line), "/etc/dotnet/install_location"));
-                }
+            if let Ok(text) = fs::read_to_string(f)
+                && let Some(line) = text.lines().map(str::trim).find(|l| !l.is_empty())
+            {
+                out.push((PathBuf::from(line), "/etc/dotnet/install_location"));
             }
         }
         for d in &self.standard_dirs {
@@ -261,7 +276,8 @@ impl Locator {
                     let found = if install.runtimes.is_empty() {
                         "hostfxr but no runtime".to_owned()
                     } else {
-                        let vs: Vec<String> = install.runtimes.iter().map(|v| v.to_string()).collect();
+                        let vs: Vec<String> =
+                            install.runtimes.iter().map(|v| v.to_string()).collect();
                         format!("runtimes {}", vs.join(", "))
                     };
                     tried.push(Probe {
@@ -321,9 +337,18 @@ mod tests {
 
     #[test]
     fn tfm_parsing() {
-        assert_eq!(FrameworkRequirement::from_tfm("net8.0"), Some(FrameworkRequirement::net(8, 0)));
-        assert_eq!(FrameworkRequirement::from_tfm("net10.0"), Some(FrameworkRequirement::net(10, 0)));
-        assert_eq!(FrameworkRequirement::from_tfm("net8.0-windows"), Some(FrameworkRequirement::net(8, 0)));
+        assert_eq!(
+            FrameworkRequirement::from_tfm("net8.0"),
+            Some(FrameworkRequirement::net(8, 0))
+        );
+        assert_eq!(
+            FrameworkRequirement::from_tfm("net10.0"),
+            Some(FrameworkRequirement::net(10, 0))
+        );
+        assert_eq!(
+            FrameworkRequirement::from_tfm("net8.0-windows"),
+            Some(FrameworkRequirement::net(8, 0))
+        );
         assert_eq!(FrameworkRequirement::from_tfm("net48"), None);
         assert_eq!(FrameworkRequirement::from_tfm("netstandard2.0"), None);
         assert_eq!(FrameworkRequirement::from_tfm("netcoreapp3.1"), None);
@@ -402,7 +427,10 @@ mod tests {
             ..Locator::default()
         };
         let (i, _) = l.find(&FrameworkRequirement::net(8, 0)).unwrap();
-        assert_eq!(fs::canonicalize(i.root).unwrap(), fs::canonicalize(root).unwrap());
+        assert_eq!(
+            fs::canonicalize(i.root).unwrap(),
+            fs::canonicalize(root).unwrap()
+        );
     }
 
     #[test]
@@ -415,13 +443,21 @@ mod tests {
             standard_dirs: vec![t.path().to_path_buf()],
             ..Locator::default()
         };
-        let msg = l.find(&FrameworkRequirement::net(8, 0)).unwrap_err().to_string();
-        assert!(msg.contains("no installed .NET runtime satisfies Microsoft.NETCore.App 8.0"), "{msg}");
+        let msg = l
+            .find(&FrameworkRequirement::net(8, 0))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("no installed .NET runtime satisfies Microsoft.NETCore.App 8.0"),
+            "{msg}"
+        );
         assert!(msg.contains("runtimes 3.1.23"), "{msg}");
         assert!(msg.contains("DOTNET_ROOT"), "{msg}");
         assert!(msg.contains("standard folder"), "{msg}");
 
-        let none = Locator::default().find(&FrameworkRequirement::net(8, 0)).unwrap_err();
+        let none = Locator::default()
+            .find(&FrameworkRequirement::net(8, 0))
+            .unwrap_err();
         assert!(matches!(none, Error::DotnetNotFound { .. }));
         assert!(none.to_string().contains("dotnet-runtime-8.0"), "{none}");
     }

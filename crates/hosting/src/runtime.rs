@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::c_void;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
@@ -132,7 +132,7 @@ pub struct Runtime {
     _context: Mutex<HostfxrContext<InitializedForRuntimeConfig>>,
     // Resolution is rare and goes through hostfxr; one at a time.
     loader: Mutex<DelegateLoader>,
-    entries: RwLock<HashMap<u64, Vec<CachedEntry>>>,
+    entries: RwLock<HashMap<u64, Vec<CachedEntry>, BuildHasherDefault<PrehashedKey>>>,
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -191,10 +191,11 @@ impl Runtime {
         let (install, version) = locator.find(&req)?;
         let located = t0.elapsed();
 
-        let hostfxr = Hostfxr::load_from_path(&install.hostfxr).map_err(|e| Error::LoadHostfxr {
-            path: install.hostfxr.clone(),
-            reason: e.to_string(),
-        })?;
+        let hostfxr =
+            Hostfxr::load_from_path(&install.hostfxr).map_err(|e| Error::LoadHostfxr {
+                path: install.hostfxr.clone(),
+                reason: e.to_string(),
+            })?;
         let loaded = t0.elapsed();
 
         // hostfxr reports details through an error writer (by default to stderr); keep them for the error.
@@ -225,7 +226,10 @@ impl Runtime {
             let pd = |p: &Path| {
                 PdCString::from_os_str(p.as_os_str()).map_err(|_| Error::Io {
                     path: p.to_path_buf(),
-                    source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "path contains NUL"),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        "path contains NUL",
+                    ),
                 })
             };
             let init = hostfxr.initialize_for_runtime_config_with_dotnet_root(
@@ -251,10 +255,12 @@ impl Runtime {
                     let key = PdCString::from_os_str(k).ok();
                     let val = PdCString::from_os_str(&value).ok();
                     if let (Some(key), Some(val)) = (key, val) {
-                        context.set_runtime_property_value(key, val).map_err(|e| Error::Hostfxr {
-                            operation: "hostfxr_set_runtime_property_value",
-                            code: e.value(),
-                            details: taken(),
+                        context.set_runtime_property_value(key, val).map_err(|e| {
+                            Error::Hostfxr {
+                                operation: "hostfxr_set_runtime_property_value",
+                                code: e.value(),
+                                details: taken(),
+                            }
                         })?;
                     }
                 }
@@ -278,7 +284,7 @@ impl Runtime {
                 },
                 _context: Mutex::new(context),
                 loader: Mutex::new(loader),
-                entries: RwLock::new(HashMap::new()),
+                entries: RwLock::new(HashMap::default()),
             })
         })();
         hostfxr.set_error_writer(None);
@@ -308,7 +314,12 @@ impl Runtime {
     /// in the assembly at `assembly`, resolved once and then served from a cache.
     /// `type_name` is namespace-qualified; the assembly's file stem is taken as its
     /// assembly name unless `type_name` is assembly-qualified already.
-    pub fn entry_point(&self, assembly: &Path, type_name: &str, method: &str) -> Result<EntryPoint> {
+    pub fn entry_point(
+        &self,
+        assembly: &Path,
+        type_name: &str,
+        method: &str,
+    ) -> Result<EntryPoint> {
         let key = entry_hash(assembly, type_name, method);
         if let Some(e) = self.cached(key, assembly, type_name, method) {
             return Ok(e);
@@ -333,10 +344,19 @@ impl Runtime {
         Ok(entry)
     }
 
-    fn cached(&self, key: u64, assembly: &Path, type_name: &str, method: &str) -> Option<EntryPoint> {
+    fn cached(
+        &self,
+        key: u64,
+        assembly: &Path,
+        type_name: &str,
+        method: &str,
+    ) -> Option<EntryPoint> {
         let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
         entries.get(&key)?.iter().find_map(|c| {
-            (c.method == method && c.type_name == type_name && c.assembly == assembly).then_some(c.entry)
+            (c.method == method
+                && c.type_name == type_name
+                && c.assembly.as_os_str() == assembly.as_os_str())
+            .then_some(c.entry)
         })
     }
 
@@ -351,15 +371,58 @@ impl Runtime {
     }
 }
 
+/// FxHash (rustc's) over the raw bytes, 8 at a time: lookups hash every call,
+/// and SipHash over a path's components cost more than the rest of the lookup.
 fn entry_hash(assembly: &Path, type_name: &str, method: &str) -> u64 {
-    let mut h = DefaultHasher::new();
-    assembly.hash(&mut h);
-    type_name.hash(&mut h);
-    method.hash(&mut h);
-    h.finish()
+    let mut h: u64 = 0;
+    for part in [
+        assembly.as_os_str().as_encoded_bytes(),
+        type_name.as_bytes(),
+        method.as_bytes(),
+    ] {
+        let mut chunks = part.chunks_exact(8);
+        for c in &mut chunks {
+            h = fx_add(h, u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        let rest = chunks.remainder();
+        let mut last = [0u8; 8];
+        last[..rest.len()].copy_from_slice(rest);
+        // The length separates the parts ("ab","c" vs "a","bc").
+        h = fx_add(fx_add(h, u64::from_le_bytes(last)), part.len() as u64);
+    }
+    h
 }
 
-fn resolve(loader: &DelegateLoader, assembly: &Path, type_name: &str, method: &str) -> Result<EntryPoint> {
+/// The map's keys are already [`entry_hash`]es; hashing them again is waste.
+#[derive(Default)]
+struct PrehashedKey(u64);
+
+impl Hasher for PrehashedKey {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = fx_add(self.0, u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+fn fx_add(h: u64, word: u64) -> u64 {
+    (h.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
+}
+
+fn resolve(
+    loader: &DelegateLoader,
+    assembly: &Path,
+    type_name: &str,
+    method: &str,
+) -> Result<EntryPoint> {
     let fail = |reason: String| Error::EntryPoint {
         assembly: assembly.to_path_buf(),
         type_name: type_name.to_owned(),
@@ -367,16 +430,22 @@ fn resolve(loader: &DelegateLoader, assembly: &Path, type_name: &str, method: &s
         reason,
     };
     if !assembly.is_file() {
-        return Err(fail("the assembly file does not exist; build the shim first".into()));
+        return Err(fail(
+            "the assembly file does not exist; build the shim first".into(),
+        ));
     }
     let qualified = if type_name.contains(',') {
         type_name.to_owned()
     } else {
-        let stem = assembly.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        let stem = assembly
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
         format!("{type_name}, {stem}")
     };
     let pd = |s: &str| PdCString::from_os_str(s).map_err(|_| fail(format!("{s:?} contains NUL")));
-    let path = PdCString::from_os_str(assembly.as_os_str()).map_err(|_| fail("path contains NUL".into()))?;
+    let path = PdCString::from_os_str(assembly.as_os_str())
+        .map_err(|_| fail("path contains NUL".into()))?;
     let f = loader
         .load_assembly_and_get_function_with_unmanaged_callers_only::<fn()>(
             &path,
@@ -399,9 +468,7 @@ fn describe_lookup_error(e: &GetManagedFunctionError) -> String {
     };
     let info = status::describe(code);
     match e {
-        GetManagedFunctionError::TypeOrMethodNotFound => format!(
-            "the type or method does not exist or has another signature (COR_E_TYPELOAD/MISSINGMETHOD/ARGUMENT); the shim is out of date: rebuild it"
-        ),
+        GetManagedFunctionError::TypeOrMethodNotFound => "the type or method does not exist or has another signature (COR_E_TYPELOAD/MISSINGMETHOD/ARGUMENT); the shim is out of date: rebuild it".to_string(),
         _ => format!("{} ({code:#010x}): {}", info.name, info.advice),
     }
 }

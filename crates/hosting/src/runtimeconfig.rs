@@ -42,8 +42,11 @@ impl RuntimeConfig {
 
     /// Canonical text: sorted properties, two-space indent, LF, trailing newline.
     pub fn to_json(&self) -> String {
-        let props: serde_json::Map<String, Value> =
-            self.properties.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let props: serde_json::Map<String, Value> = self
+            .properties
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         let doc = json!({
             "runtimeOptions": {
                 "tfm": self.tfm,
@@ -101,7 +104,11 @@ pub fn parse_requirement(text: &str) -> std::result::Result<FrameworkRequirement
     let frameworks: Vec<&Value> = match (&opts["framework"], &opts["frameworks"]) {
         (Value::Object(_), _) => vec![&opts["framework"]],
         (_, Value::Array(fs)) => fs.iter().collect(),
-        _ => return Err("no `runtimeOptions.framework` (a self-contained config cannot be hosted)".into()),
+        _ => {
+            return Err(
+                "no `runtimeOptions.framework` (a self-contained config cannot be hosted)".into(),
+            );
+        }
     };
     let fw = frameworks
         .into_iter()
@@ -111,7 +118,10 @@ pub fn parse_requirement(text: &str) -> std::result::Result<FrameworkRequirement
         .as_str()
         .ok_or_else(|| format!("{NETCORE_APP} has no version"))?;
     let minimum: RuntimeVersion = version.parse().map_err(|e| format!("{e}"))?;
-    let roll = fw["rollForward"].as_str().or(opts["rollForward"].as_str()).unwrap_or("Minor");
+    let roll = fw["rollForward"]
+        .as_str()
+        .or(opts["rollForward"].as_str())
+        .unwrap_or("Minor");
     let roll_forward = match roll.to_ascii_lowercase().as_str() {
         "major" | "latestmajor" => RollForward::LatestMajor,
         _ => RollForward::LatestMinor,
@@ -128,7 +138,8 @@ mod tests {
 
     #[test]
     fn writes_pinned_invariant_config() {
-        let c = RuntimeConfig::for_runtime(&FrameworkRequirement::net(8, 0), &"8.0.4".parse().unwrap());
+        let c =
+            RuntimeConfig::for_runtime(&FrameworkRequirement::net(8, 0), &"8.0.4".parse().unwrap());
         let text = c.to_json();
         assert_eq!(
             text,
@@ -148,7 +159,10 @@ mod tests {
 "#
         );
         assert!(sets_invariant_globalization(&text));
-        assert_eq!(parse_requirement(&text).unwrap().minimum.to_string(), "8.0.4");
+        assert_eq!(
+            parse_requirement(&text).unwrap().minimum.to_string(),
+            "8.0.4"
+        );
     }
 
     #[test]
@@ -160,10 +174,16 @@ mod tests {
         .unwrap();
         assert_eq!(r.minimum.to_string(), "8.0.1");
         assert_eq!(r.roll_forward, RollForward::LatestMajor);
-        assert!(parse_requirement("{}").unwrap_err().contains("runtimeOptions"));
-        assert!(parse_requirement(r#"{"runtimeOptions":{"includedFrameworks":[]}}"#)
-            .unwrap_err()
-            .contains("self-contained"));
+        assert!(
+            parse_requirement("{}")
+                .unwrap_err()
+                .contains("runtimeOptions")
+        );
+        assert!(
+            parse_requirement(r#"{"runtimeOptions":{"includedFrameworks":[]}}"#)
+                .unwrap_err()
+                .contains("self-contained")
+        );
         assert!(parse_requirement("nope").unwrap_err().contains("not JSON"));
     }
 }

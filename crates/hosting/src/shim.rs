@@ -169,7 +169,9 @@ impl Shim {
     /// # Safety
     /// `F` must be the `unsafe extern "system" fn` type matching the export's signature.
     pub unsafe fn export<F: Copy>(&self, type_name: &str, method: &str) -> Result<F> {
-        let e = self.runtime.entry_point(&self.assembly, type_name, method)?;
+        let e = self
+            .runtime
+            .entry_point(&self.assembly, type_name, method)?;
         // SAFETY: forwarded to the caller.
         Ok(unsafe { e.cast::<F>() })
     }
@@ -191,7 +193,8 @@ impl Shim {
     /// `(ptr, len)` must be a caller-owned string an export returned.
     pub unsafe fn take_string(&self, ptr: *mut u8, len: i32) -> Option<String> {
         // SAFETY: forwarded to the caller.
-        let s = unsafe { MochiStr { ptr, len }.as_bytes() }.map(|b| String::from_utf8_lossy(b).into_owned());
+        let s = unsafe { MochiStr { ptr, len }.as_bytes() }
+            .map(|b| String::from_utf8_lossy(b).into_owned());
         // SAFETY: forwarded to the caller.
         unsafe { self.free(ptr.cast()) };
         s
@@ -212,7 +215,11 @@ impl Shim {
     }
 
     /// `Ok` for `STATUS_OK`, otherwise the exception reported through `err`.
-    pub fn check(&self, status: i32, err: &mut MochiError) -> std::result::Result<(), ManagedException> {
+    pub fn check(
+        &self,
+        status: i32,
+        err: &mut MochiError,
+    ) -> std::result::Result<(), ManagedException> {
         if status == STATUS_OK {
             Ok(())
         } else {
@@ -262,5 +269,34 @@ impl Handle<'_> {
 impl Drop for Handle<'_> {
     fn drop(&mut self) {
         let _ = self.shim.release_handle(self.raw);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::offset_of;
+
+    #[test]
+    fn layouts_match_docs_hosting_md() {
+        assert_eq!((size_of::<MochiStr>(), align_of::<MochiStr>()), (16, 8));
+        assert_eq!(offset_of!(MochiStr, len), 8);
+        assert_eq!(size_of::<MochiError>(), 32);
+        assert_eq!(offset_of!(MochiError, type_name_len), 8);
+        assert_eq!(offset_of!(MochiError, message), 16);
+        assert_eq!(offset_of!(MochiError, message_len), 24);
+    }
+
+    #[test]
+    fn borrowed_and_null_strings() {
+        let s = MochiStr::borrowed("héllo");
+        assert_eq!(s.len, 6);
+        assert_eq!(unsafe { s.as_bytes() }, Some("héllo".as_bytes()));
+        assert_eq!(unsafe { MochiStr::NULL.as_bytes() }, None);
+        let empty = MochiStr {
+            ptr: std::ptr::null(),
+            len: 0,
+        };
+        assert_eq!(unsafe { empty.as_bytes() }, Some(&[][..]));
     }
 }

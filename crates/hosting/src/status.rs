@@ -88,14 +88,20 @@ pub fn describe(code: u32) -> StatusInfo {
             "InvalidConfigFile",
             "the runtimeconfig.json is malformed or lacks `runtimeOptions.framework`; let hosting write it, or fix the file",
         ),
-        0x8000_8094 => ("AppArgNotRunnable", "the given path is not a runnable application"),
+        0x8000_8094 => (
+            "AppArgNotRunnable",
+            "the given path is not a runnable application",
+        ),
         0x8000_8095 => (
             "AppHostExeNotBoundFailure",
             "the apphost is not bound to an application",
         ),
         0x8000_8096 => ("FrameworkMissingFailure", INSTALL),
         0x8000_8097 => ("HostApiFailed", "a hostfxr API call failed"),
-        0x8000_8098 => ("HostApiBufferTooSmall", "internal: a hostfxr buffer was too small"),
+        0x8000_8098 => (
+            "HostApiBufferTooSmall",
+            "internal: a hostfxr buffer was too small",
+        ),
         0x8000_8099 => ("LibHostUnknownCommand", "unknown hostpolicy command"),
         0x8000_809a => (
             "LibHostAppRootFindFailure",
@@ -109,7 +115,10 @@ pub fn describe(code: u32) -> StatusInfo {
             "FrameworkCompatFailure",
             "the frameworks the shim and the running runtime need are incompatible; rebuild the shim for the running framework",
         ),
-        0x8000_809d => ("FrameworkCompatRetry", "internal: framework resolution must be retried"),
+        0x8000_809d => (
+            "FrameworkCompatRetry",
+            "internal: framework resolution must be retried",
+        ),
         0x8000_809f => (
             "BundleExtractionFailure",
             "a single-file bundle could not be extracted",
@@ -130,7 +139,10 @@ pub fn describe(code: u32) -> StatusInfo {
             "HostInvalidState",
             "the hosting layer is in an invalid state for this call: the runtime is already running or its start failed earlier in this process",
         ),
-        0x8000_80a4 => ("HostPropertyNotFound", "the requested runtime property does not exist"),
+        0x8000_80a4 => (
+            "HostPropertyNotFound",
+            "the requested runtime property does not exist",
+        ),
         0x8000_80a5 => (
             "CoreHostIncompatibleConfig",
             "the runtime already running in this process cannot satisfy this runtimeconfig (other framework or version); all shims of a process must target one framework",
@@ -172,7 +184,10 @@ pub fn describe(code: u32) -> StatusInfo {
             "FUSION_E_INVALID_NAME",
             "the type name is not a valid assembly-qualified name",
         ),
-        _ => ("unknown status", "see host-error-codes.md in dotnet/runtime"),
+        _ => (
+            "unknown status",
+            "see host-error-codes.md in dotnet/runtime",
+        ),
     };
     StatusInfo { code, name, advice }
 }

@@ -28,7 +28,8 @@ macro_rules! call {
     }};
 }
 
-type StrFn = unsafe extern "system" fn(*const u8, i32, *mut *mut u8, *mut i32, *mut MochiError) -> i32;
+type StrFn =
+    unsafe extern "system" fn(*const u8, i32, *mut *mut u8, *mut i32, *mut MochiError) -> i32;
 
 fn str_call(f: StrFn, s: Option<&str>) -> Result<Option<String>, ManagedException> {
     let arg = s.map_or(MochiStr::NULL, MochiStr::borrowed);
@@ -42,7 +43,11 @@ fn abi_version_and_runtime() {
     assert_eq!(shim().abi_version(), hosting::ABI_VERSION);
     let rt = shim().runtime();
     assert_eq!(rt.version().major, 8);
-    assert!(rt.framework_dir().join("System.Private.CoreLib.dll").is_file());
+    assert!(
+        rt.framework_dir()
+            .join("System.Private.CoreLib.dll")
+            .is_file()
+    );
 }
 
 #[test]
@@ -67,10 +72,21 @@ fn int_add() {
 #[test]
 fn strings_round_trip_non_ascii() {
     let echo: StrFn = export("mochi_abi_fixture_text_echo");
-    for s in ["", "a", "héllo wörld", "日本語のテキスト", "emoji 🎉🦀 and \u{0} nul", "x".repeat(100_000).as_str()] {
+    for s in [
+        "",
+        "a",
+        "héllo wörld",
+        "日本語のテキスト",
+        "emoji 🎉🦀 and \u{0} nul",
+        "x".repeat(100_000).as_str(),
+    ] {
         assert_eq!(str_call(echo, Some(s)).unwrap().as_deref(), Some(s));
     }
-    assert_eq!(str_call(echo, None).unwrap(), None, "null crosses as len -1");
+    assert_eq!(
+        str_call(echo, None).unwrap(),
+        None,
+        "null crosses as len -1"
+    );
 
     let reverse: StrFn = export("mochi_abi_fixture_text_reverse");
     assert_eq!(str_call(reverse, Some("ab🎉ç")).unwrap().unwrap(), "ç🎉ba");
@@ -91,7 +107,11 @@ type ListOut = unsafe extern "system" fn(i32, *mut *mut i64, *mut i32, *mut Moch
 type ListIn = unsafe extern "system" fn(*const i64, i32, *mut i64, *mut MochiError) -> i32;
 
 fn take_i64s(p: *mut i64, n: i32) -> Vec<i64> {
-    let v = if n > 0 { unsafe { std::slice::from_raw_parts(p, n as usize) }.to_vec() } else { Vec::new() };
+    let v = if n > 0 {
+        unsafe { std::slice::from_raw_parts(p, n as usize) }.to_vec()
+    } else {
+        Vec::new()
+    };
     unsafe { shim().free(p.cast()) };
     v
 }
@@ -101,7 +121,11 @@ fn lists_empty_and_large() {
     let range: ListOut = export("mochi_abi_fixture_lists_range");
     let (mut p, mut n) = (ptr::null_mut(), -5);
     call!(range, 0, &mut p, &mut n).unwrap();
-    assert_eq!((p.is_null(), n), (true, 0), "an empty list allocates nothing");
+    assert_eq!(
+        (p.is_null(), n),
+        (true, 0),
+        "an empty list allocates nothing"
+    );
 
     call!(range, 1_000_000, &mut p, &mut n).unwrap();
     let v = take_i64s(p, n);
@@ -115,7 +139,8 @@ fn lists_empty_and_large() {
     call!(sum, ptr::null(), 0, &mut s).unwrap();
     assert_eq!(s, 0);
 
-    type Doubled = unsafe extern "system" fn(*const i64, i32, *mut *mut i64, *mut i32, *mut MochiError) -> i32;
+    type Doubled =
+        unsafe extern "system" fn(*const i64, i32, *mut *mut i64, *mut i32, *mut MochiError) -> i32;
     let doubled: Doubled = export("mochi_abi_fixture_lists_doubled");
     let xs = [1i64, -2, 3];
     call!(doubled, xs.as_ptr(), 3, &mut p, &mut n).unwrap();
@@ -127,7 +152,13 @@ fn lists_empty_and_large() {
 
 #[test]
 fn list_of_strings_is_one_block() {
-    type Upper = unsafe extern "system" fn(*const MochiStr, i32, *mut *mut MochiStr, *mut i32, *mut MochiError) -> i32;
+    type Upper = unsafe extern "system" fn(
+        *const MochiStr,
+        i32,
+        *mut *mut MochiStr,
+        *mut i32,
+        *mut MochiError,
+    ) -> i32;
     let upper: Upper = export("mochi_abi_fixture_lists_upper");
     let words = ["straße", "ok", "", "ümlaut"];
     let mut args: Vec<MochiStr> = words.iter().map(|w| MochiStr::borrowed(w)).collect();
@@ -141,11 +172,22 @@ fn list_of_strings_is_one_block() {
         .collect();
     // The strings live inside the same allocation, after the array.
     let block = p as usize..p as usize + 4096;
-    assert!(items.iter().filter(|s| s.len > 0).all(|s| block.contains(&(s.ptr as usize))));
+    assert!(
+        items
+            .iter()
+            .filter(|s| s.len > 0)
+            .all(|s| block.contains(&(s.ptr as usize)))
+    );
     unsafe { shim().free(p.cast()) }; // one free for the list and its strings
     assert_eq!(
         got,
-        [Some("STRAßE".into()), Some("OK".into()), Some(String::new()), Some("ÜMLAUT".into()), None]
+        [
+            Some("STRAßE".into()),
+            Some("OK".into()),
+            Some(String::new()),
+            Some("ÜMLAUT".into()),
+            None
+        ]
     );
 }
 
@@ -158,26 +200,53 @@ struct EntryStrI64 {
 #[test]
 fn map_as_entry_array() {
     assert_eq!(size_of::<EntryStrI64>(), 24);
-    type Counts = unsafe extern "system" fn(*const u8, i32, *mut *mut EntryStrI64, *mut i32, *mut MochiError) -> i32;
+    type Counts = unsafe extern "system" fn(
+        *const u8,
+        i32,
+        *mut *mut EntryStrI64,
+        *mut i32,
+        *mut MochiError,
+    ) -> i32;
     let counts: Counts = export("mochi_abi_fixture_maps_word_counts");
     let text = MochiStr::borrowed("to be or not to be — été été été");
     let (mut p, mut n) = (ptr::null_mut(), 0);
     call!(counts, text.ptr, text.len, &mut p, &mut n).unwrap();
     let mut got: Vec<(String, i64)> = unsafe { std::slice::from_raw_parts(p, n as usize) }
         .iter()
-        .map(|e| (String::from_utf8(unsafe { e.key.as_bytes() }.unwrap().to_vec()).unwrap(), e.value))
+        .map(|e| {
+            (
+                String::from_utf8(unsafe { e.key.as_bytes() }.unwrap().to_vec()).unwrap(),
+                e.value,
+            )
+        })
         .collect();
     unsafe { shim().free(p.cast()) };
     got.sort();
-    let want: Vec<(String, i64)> =
-        [("be", 2), ("not", 1), ("or", 1), ("to", 2), ("été", 3), ("—", 1)].iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    let want: Vec<(String, i64)> = [
+        ("be", 2),
+        ("not", 1),
+        ("or", 1),
+        ("to", 2),
+        ("été", 3),
+        ("—", 1),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), *v))
+    .collect();
     assert_eq!(got, want);
 
-    type Total = unsafe extern "system" fn(*const EntryStrI64, i32, *mut i64, *mut MochiError) -> i32;
+    type Total =
+        unsafe extern "system" fn(*const EntryStrI64, i32, *mut i64, *mut MochiError) -> i32;
     let total: Total = export("mochi_abi_fixture_maps_total");
     let entries = [
-        EntryStrI64 { key: MochiStr::borrowed("a"), value: 40 },
-        EntryStrI64 { key: MochiStr::borrowed("ß"), value: 2 },
+        EntryStrI64 {
+            key: MochiStr::borrowed("a"),
+            value: 40,
+        },
+        EntryStrI64 {
+            key: MochiStr::borrowed("ß"),
+            value: 2,
+        },
     ];
     let mut t = 0;
     call!(total, entries.as_ptr(), 2, &mut t).unwrap();
@@ -190,7 +259,8 @@ fn map_as_entry_array() {
 
 #[test]
 fn optionals() {
-    type Parse = unsafe extern "system" fn(*const u8, i32, *mut u8, *mut i32, *mut MochiError) -> i32;
+    type Parse =
+        unsafe extern "system" fn(*const u8, i32, *mut u8, *mut i32, *mut MochiError) -> i32;
     let parse: Parse = export("mochi_abi_fixture_optionals_parse_int");
     let (mut has, mut v) = (9u8, 0);
     let s = MochiStr::borrowed("-42");
@@ -260,7 +330,10 @@ fn handles_constructor_receiver_properties_and_leak_count() {
     let n = MochiStr::borrowed("compteur é");
     call!(set_name, h, n.ptr, n.len).unwrap();
     assert_eq!(get_str(get_name, h).unwrap().as_deref(), Some("compteur é"));
-    assert_eq!(get_str(describe, h).unwrap().as_deref(), Some("compteur é=-3"));
+    assert_eq!(
+        get_str(describe, h).unwrap().as_deref(),
+        Some("compteur é=-3")
+    );
     call!(set_name, h, ptr::null(), -1).unwrap();
     assert_eq!(get_str(get_name, h).unwrap(), None);
 
@@ -288,7 +361,11 @@ fn handle_leak_is_detected() {
     let _g = HANDLES.lock().unwrap_or_else(|e| e.into_inner());
     let before = shim().live_handles();
     let leaked: Vec<isize> = (0..100).map(|i| new_counter("leak", i)).collect();
-    assert_eq!(shim().live_handles() - before, 100, "the counter sees unreleased handles");
+    assert_eq!(
+        shim().live_handles() - before,
+        100,
+        "the counter sees unreleased handles"
+    );
     for h in leaked {
         shim().release_handle(h).unwrap();
     }
@@ -347,7 +424,10 @@ fn exceptions_become_error_values() {
     assert!(err.type_name.is_null(), "take_error frees and resets");
 
     // A null error pointer is allowed: only the status says "failed".
-    assert_eq!(unsafe { throw(msg.ptr, msg.len, &mut out, ptr::null_mut()) }, STATUS_FAILED);
+    assert_eq!(
+        unsafe { throw(msg.ptr, msg.len, &mut out, ptr::null_mut()) },
+        STATUS_FAILED
+    );
 
     let e = null_deref();
     assert_eq!(e.type_name, "System.NullReferenceException");
@@ -371,7 +451,12 @@ fn null_reference_on_fresh_threads() {
         })
         .collect();
     for t in threads {
-        assert!(t.join().unwrap().iter().all(|t| t == "System.NullReferenceException"));
+        assert!(
+            t.join()
+                .unwrap()
+                .iter()
+                .all(|t| t == "System.NullReferenceException")
+        );
     }
 }
 
@@ -383,12 +468,18 @@ fn task_awaited_with_configure_await_false() {
     let t = std::time::Instant::now();
     call!(double, 21, 30, &mut out).unwrap();
     assert_eq!(out, 42);
-    assert!(t.elapsed() >= std::time::Duration::from_millis(25), "the export waited for the task");
+    assert!(
+        t.elapsed() >= std::time::Duration::from_millis(25),
+        "the export waited for the task"
+    );
 
     let fail: FailFn = export("mochi_abi_fixture_async_fail_later");
     let m = MochiStr::borrowed("too slow");
     let e = call!(fail, m.ptr, m.len, &mut out).unwrap_err();
-    assert_eq!(e.type_name, "System.TimeoutException", "GetResult unwraps, no AggregateException");
+    assert_eq!(
+        e.type_name, "System.TimeoutException",
+        "GetResult unwraps, no AggregateException"
+    );
     assert_eq!(e.message, "too slow");
 }
 
@@ -434,31 +525,55 @@ fn calls_from_many_threads_at_once() {
 #[test]
 fn entry_points_are_resolved_once() {
     let rt = shim().runtime();
-    let a = rt.entry_point(shim().assembly(), EXPORTS, "mochi_abi_fixture_calc_add").unwrap();
+    let a = rt
+        .entry_point(shim().assembly(), EXPORTS, "mochi_abi_fixture_calc_add")
+        .unwrap();
     let n = rt.cached_entry_points();
-    let b = rt.entry_point(shim().assembly(), EXPORTS, "mochi_abi_fixture_calc_add").unwrap();
+    let b = rt
+        .entry_point(shim().assembly(), EXPORTS, "mochi_abi_fixture_calc_add")
+        .unwrap();
     assert_eq!(a, b);
-    assert_eq!(rt.cached_entry_points(), n, "a second lookup hits the cache");
+    assert_eq!(
+        rt.cached_entry_points(),
+        n,
+        "a second lookup hits the cache"
+    );
     let q = format!("{EXPORTS}, {}", support::FIXTURE_SHIM);
-    let c = rt.entry_point(shim().assembly(), &q, "mochi_abi_fixture_calc_add").unwrap();
-    assert_eq!(a, c, "assembly-qualified and plain names reach the same method");
+    let c = rt
+        .entry_point(shim().assembly(), &q, "mochi_abi_fixture_calc_add")
+        .unwrap();
+    assert_eq!(
+        a, c,
+        "assembly-qualified and plain names reach the same method"
+    );
 }
 
 #[test]
 fn lookup_errors_say_what_to_do() {
     let rt = shim().runtime();
-    let e = rt.entry_point(shim().assembly(), EXPORTS, "no_such_export").unwrap_err();
+    let e = rt
+        .entry_point(shim().assembly(), EXPORTS, "no_such_export")
+        .unwrap_err();
     assert!(matches!(e, Error::EntryPoint { .. }));
     assert!(e.to_string().contains("rebuild"), "{e}");
 
     // A method without [UnmanagedCallersOnly].
-    let e = rt.entry_point(shim().assembly(), "Mochi.Interop.ShimAbi", "Alloc").unwrap_err().to_string();
+    let e = rt
+        .entry_point(shim().assembly(), "Mochi.Interop.ShimAbi", "Alloc")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("UnmanagedCallersOnly"), "{e}");
 
-    let e = rt.entry_point(std::path::Path::new("/nonexistent/Shim.dll"), EXPORTS, "x").unwrap_err().to_string();
+    let e = rt
+        .entry_point(std::path::Path::new("/nonexistent/Shim.dll"), EXPORTS, "x")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("does not exist"), "{e}");
 
-    let e = rt.entry_point(shim().assembly(), "No.Such.Type", "x").unwrap_err().to_string();
+    let e = rt
+        .entry_point(shim().assembly(), "No.Such.Type", "x")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("No.Such.Type"), "{e}");
 }
 
@@ -466,9 +581,13 @@ fn lookup_errors_say_what_to_do() {
 fn the_runtime_starts_once_per_process() {
     let rt = support::runtime();
     let again = Runtime::start(&support::options()).unwrap();
-    assert!(std::ptr::eq(rt, again), "a second start returns the running runtime");
+    assert!(
+        std::ptr::eq(rt, again),
+        "a second start returns the running runtime"
+    );
     assert!(std::ptr::eq(Runtime::get().unwrap(), rt));
-    let e = Runtime::start(&support::options().with_framework(FrameworkRequirement::net(9, 0))).unwrap_err();
+    let e = Runtime::start(&support::options().with_framework(FrameworkRequirement::net(9, 0)))
+        .unwrap_err();
     assert!(matches!(e, Error::IncompatibleRunningRuntime { .. }), "{e}");
     assert!(e.to_string().contains("one runtime"), "{e}");
 }
@@ -486,7 +605,17 @@ fn abi_version_mismatch_is_refused() {
     let dll = dir.path().join("Mochi.Fixtures.OldShim.dll");
     support::mcs(&dll, &[src], &[]);
     let e = Shim::load(support::runtime(), &dll).unwrap_err();
-    assert!(matches!(e, Error::AbiMismatch { found: 99, expected: 1, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::AbiMismatch {
+                found: 99,
+                expected: 1,
+                ..
+            }
+        ),
+        "{e}"
+    );
     assert!(e.to_string().contains("rebuild the shim"), "{e}");
 }
 

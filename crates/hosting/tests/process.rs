@@ -30,7 +30,9 @@ type Nre = unsafe extern "system" fn(*const u8, i32, *mut i32, *mut MochiError) 
 /// Not a test of its own: the body of a child process (does nothing without MOCHI_HOSTING_CHILD).
 #[test]
 fn child() {
-    let Ok(scenario) = std::env::var(CHILD) else { return };
+    let Ok(scenario) = std::env::var(CHILD) else {
+        return;
+    };
     let shim_path = std::env::var_os("MOCHI_FIXTURE_SHIM").unwrap();
     let t = Instant::now();
     let rt = support::runtime();
@@ -41,7 +43,8 @@ fn child() {
     let mut err = MochiError::new();
     assert_eq!(unsafe { add(1, 2, &mut out, &mut err) }, 0);
     let first_call = t.elapsed();
-    let nre: Nre = unsafe { shim.export(support::EXPORTS, "mochi_abi_fixture_failing_null_deref") }.unwrap();
+    let nre: Nre =
+        unsafe { shim.export(support::EXPORTS, "mochi_abi_fixture_failing_null_deref") }.unwrap();
     match scenario.as_str() {
         "start" => {
             let s = rt.start_timings();
@@ -77,7 +80,11 @@ fn child() {
 fn clr_starts_in_a_fresh_process_quickly() {
     let (out, wall) = run_child("start");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // libtest may print "test child ... " on the same line first.
     let line = stdout
         .lines()
@@ -98,8 +105,15 @@ fn clr_starts_in_a_fresh_process_quickly() {
 fn null_reference_exception_is_an_error_value_on_a_prepared_thread() {
     let (out, _) = run_child("nre-prepared-thread");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("MOCHI_NRE status=1 type=System.NullReferenceException"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("MOCHI_NRE status=1 type=System.NullReferenceException"),
+        "{stdout}"
+    );
 }
 
 /// Why `prepare_current_thread` exists: without it, on a thread Rust started

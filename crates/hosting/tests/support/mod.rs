@@ -46,7 +46,10 @@ pub fn runtime() -> &'static Runtime {
 /// The framework assembly folder of the newest 8.x runtime under the root.
 pub fn framework_dir() -> PathBuf {
     let install = hosting::DotnetInstall::probe(&dotnet8_root()).unwrap();
-    let v = hosting::FrameworkRequirement::net(8, 0).select(&install.runtimes).unwrap().clone();
+    let v = hosting::FrameworkRequirement::net(8, 0)
+        .select(&install.runtimes)
+        .unwrap()
+        .clone();
     install.framework_dir(&v)
 }
 
@@ -54,14 +57,25 @@ pub fn framework_dir() -> PathBuf {
 pub fn mcs(out: &Path, sources: &[PathBuf], extra_refs: &[PathBuf]) {
     let fw = framework_dir();
     let mut cmd = Command::new("mcs");
-    cmd.args(["-target:library", "-unsafe", "-nostdlib", "-nowarn:618", "-optimize+"]);
-    cmd.arg(format!("-r:{}", fw.join("System.Private.CoreLib.dll").display()));
+    cmd.args([
+        "-target:library",
+        "-unsafe",
+        "-nostdlib",
+        "-nowarn:618",
+        "-optimize+",
+    ]);
+    cmd.arg(format!(
+        "-r:{}",
+        fw.join("System.Private.CoreLib.dll").display()
+    ));
     let mut refs: Vec<PathBuf> = std::fs::read_dir(&fw)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| {
             let n = p.file_name().unwrap().to_string_lossy();
-            n.ends_with(".dll") && !n.starts_with("System.Private.") && !n.starts_with("Microsoft.VisualBasic")
+            n.ends_with(".dll")
+                && !n.starts_with("System.Private.")
+                && !n.starts_with("Microsoft.VisualBasic")
         })
         .collect();
     refs.sort();
@@ -93,7 +107,8 @@ pub fn fixture_shim_path() -> &'static Path {
             std::fs::read(p).unwrap().hash(&mut h);
         }
         framework_dir().hash(&mut h);
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("abi-fixture-{:016x}", h.finish()));
+        let dir =
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("abi-fixture-{:016x}", h.finish()));
         let shim = dir.join(format!("{FIXTURE_SHIM}.dll"));
         if shim.is_file() {
             return shim;
@@ -103,7 +118,11 @@ pub fn fixture_shim_path() -> &'static Path {
         std::fs::create_dir_all(&tmp).unwrap();
         let lib = tmp.join("Mochi.Fixtures.Abi.dll");
         mcs(&lib, &[lib_src], &[]);
-        mcs(&tmp.join(format!("{FIXTURE_SHIM}.dll")), &[shim_src, abi_src], &[lib]);
+        mcs(
+            &tmp.join(format!("{FIXTURE_SHIM}.dll")),
+            &[shim_src, abi_src],
+            &[lib],
+        );
         if std::fs::rename(&tmp, &dir).is_err() {
             let _ = std::fs::remove_dir_all(&tmp); // another process won the race
         }
