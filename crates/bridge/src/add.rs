@@ -112,8 +112,19 @@ pub fn grant_capabilities(path: &Path, caps: &[Capability]) -> Result<bool, Edit
     c.set_implicit(false);
     for cap in caps {
         let already = c.get(cap.name()).and_then(Item::as_bool) == Some(true);
-        if !already {
-            c.insert(cap.name(), value(true));
+        if already {
+            continue;
+        }
+        match c.get_mut(cap.name()).and_then(Item::as_value_mut) {
+            // Keep the line's comment and spacing: `net = false # why` → `net = true # why`.
+            Some(v) => {
+                let decor = v.decor().clone();
+                *v = Value::from(true);
+                *v.decor_mut() = decor;
+            }
+            None => {
+                c.insert(cap.name(), value(true));
+            }
         }
     }
     let out = doc.to_string();

@@ -67,6 +67,24 @@ impl CapabilityDb {
         })
     }
 
+    /// The database in force: the file named by `MOCHI_DOTNET_CAPABILITIES` when set
+    /// (an organisation's own reviewed database, or a test's), else the built-in one.
+    pub fn active() -> Result<std::borrow::Cow<'static, CapabilityDb>, CapabilityDbError> {
+        match std::env::var_os("MOCHI_DOTNET_CAPABILITIES").filter(|v| !v.is_empty()) {
+            None => Ok(std::borrow::Cow::Borrowed(CapabilityDb::builtin())),
+            Some(path) => {
+                let text = std::fs::read_to_string(&path).map_err(|e| CapabilityDbError {
+                    at: Location::default(),
+                    message: format!(
+                        "cannot read {} (named by MOCHI_DOTNET_CAPABILITIES): {e}",
+                        std::path::Path::new(&path).display()
+                    ),
+                })?;
+                CapabilityDb::parse(&text).map(std::borrow::Cow::Owned)
+            }
+        }
+    }
+
     pub fn parse(text: &str) -> Result<CapabilityDb, CapabilityDbError> {
         let err = |span: Option<std::ops::Range<usize>>, message: String| CapabilityDbError {
             at: Location::of(text, span.map_or(0, |s| s.start)),

@@ -146,6 +146,8 @@ pub enum LockError {
     #[error(transparent)]
     Capability(#[from] CapabilityError),
     #[error(transparent)]
+    CapabilityDb(#[from] crate::capabilities::CapabilityDbError),
+    #[error(transparent)]
     Incompatible(#[from] IncompatibleError),
     #[error(transparent)]
     Edit(#[from] crate::add::EditError),
@@ -401,8 +403,9 @@ fn build_lockfile(
     options: &LockOptions,
 ) -> Result<(Lockfile, Vec<String>), LockError> {
     let manifest_name = manifest.path.display().to_string();
+    let db = CapabilityDb::active()?;
     let declared = audit(
-        CapabilityDb::builtin(),
+        &db,
         resolution
             .packages
             .values()
