@@ -199,8 +199,10 @@ fn unique_name(stem: &str) -> String {
 
 /// Lower-case key for an id or version in file names (NuGet ids and versions are
 /// case-insensitive). Characters outside NuGet's id/version alphabet are replaced.
+/// Never `.`, `..` or empty, so a key is always one harmless path component.
 fn key(s: &str) -> String {
-    s.trim()
+    let k: String = s
+        .trim()
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+') {
@@ -209,7 +211,17 @@ fn key(s: &str) -> String {
                 '_'
             }
         })
-        .collect()
+        .collect();
+    if k.chars().all(|c| c == '.') {
+        format!("_{k}")
+    } else {
+        k
+    }
+}
+
+/// Key for a version: normalised first, so `1.0` and `1.0.0` share one entry.
+fn version_key(v: &str) -> String {
+    key(&crate::nuget::normalize_version(v))
 }
 
 /// Hex SHA-512 of a file.
@@ -305,15 +317,15 @@ impl PackageCache {
         self.root
             .join("index")
             .join(key(id))
-            .join(format!("{}.json", key(version)))
+            .join(format!("{}.json", version_key(version)))
     }
 
     /// Takes the cross-process lock for one package. Blocks until it is free.
     pub fn lock_package(&self, id: &str, version: &str) -> Result<PackageLock, CacheError> {
-        let path = self
-            .root
-            .join(".locks")
-            .join(format!("{}@{}.lock", key(id), key(version)));
+        let path =
+            self.root
+                .join(".locks")
+                .join(format!("{}@{}.lock", key(id), version_key(version)));
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -375,7 +387,11 @@ impl PackageCache {
     pub fn begin(&self, id: &str, version: &str) -> Result<PendingNupkg, CacheError> {
         let tmp = self.root.join(".tmp");
         fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
-        let path = tmp.join(unique_name(&format!("{}.{}", key(id), key(version))));
+        let path = tmp.join(unique_name(&format!(
+            "{}.{}",
+            key(id),
+            version_key(version)
+        )));
         let file = OpenOptions::new()
             .create_new(true)
             .write(true)
@@ -419,6 +435,11 @@ impl PackageCache {
             }
         }
         if let Some(found) = self.get_by_hash(id, version, &actual, source) {
+            // Same bytes as an entry we hold: still make sure they are the package
+            // that was asked for before recording them under its name.
+            let label = format!("{id} {version} (from {source})");
+            let contents = nupkg::read_extracted(&found.extracted_dir, &label)?;
+            check_identity(&contents, id, version, source)?;
             self.write_index(id, version, &actual, source)?;
             return Ok(found);
         }
@@ -435,17 +456,7 @@ impl PackageCache {
             &self.limits,
             &label,
         )?;
-        if !contents.nuspec.id.eq_ignore_ascii_case(id.trim())
-            || !versions_match(&contents.nuspec.version, version)
-        {
-            return Err(CacheError::WrongPackage {
-                id: id.to_string(),
-                version: version.to_string(),
-                origin: source.to_string(),
-                found_id: contents.nuspec.id,
-                found_version: contents.nuspec.version,
-            });
-        }
+        check_identity(&contents, id, version, source)?;
         sync_dir(&staging);
         let final_dir = self.entry_dir(&actual);
         match fs::rename(&staging, &final_dir) {
@@ -580,6 +591,27 @@ impl PackageCache {
             }
         }
     }
+}
+
+/// The package's own nuspec must name the requested id and version.
+fn check_identity(
+    contents: &nupkg::PackageContents,
+    id: &str,
+    version: &str,
+    source: &str,
+) -> Result<(), CacheError> {
+    if contents.nuspec.id.eq_ignore_ascii_case(id.trim())
+        && versions_match(&contents.nuspec.version, version)
+    {
+        return Ok(());
+    }
+    Err(CacheError::WrongPackage {
+        id: id.to_string(),
+        version: version.to_string(),
+        origin: source.to_string(),
+        found_id: contents.nuspec.id.clone(),
+        found_version: contents.nuspec.version.clone(),
+    })
 }
 
 fn sync_dir(dir: &Path) {

@@ -818,3 +818,64 @@ fn twenty_packages_cold_then_warm() {
     assert!(cold_time < Duration::from_secs(20), "{cold_time:?}");
     assert!(warm_time < Duration::from_secs(2), "{warm_time:?}");
 }
+
+#[test]
+fn bytes_of_another_cached_package_are_not_recorded_under_this_name() {
+    let pkgs = graphs::diamond();
+    let reg = Registry::start_with(
+        &pkgs,
+        RegistryOptions {
+            advertise_hash: false,
+            ..RegistryOptions::default()
+        },
+    )
+    .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let client = client_for(&reg, tmp.path());
+    let left = client.download("Diamond.Left", "1.0.0").unwrap();
+    reg.inject(
+        NUPKG,
+        Fault::Body(find(&pkgs, "Diamond.Left", "1.0.0").bytes.clone()),
+        None,
+    );
+    let e = client.download("Diamond.Base", "1.1.0").unwrap_err();
+    assert!(
+        matches!(cache_err(&e), CacheError::WrongPackage { found_id, .. } if found_id == "Diamond.Left"),
+        "{e}"
+    );
+    assert!(client.cache().lookup("Diamond.Base", "1.1.0").is_none());
+    assert_eq!(client.cache().lookup("Diamond.Left", "1.0.0"), Some(left));
+}
+
+#[test]
+fn version_spellings_share_one_cache_entry() {
+    let reg = Registry::start(&graphs::diamond()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let client = client_for(&reg, tmp.path());
+    let a = client.download("Diamond.Base", "1.1.0").unwrap();
+    let before = reg.requests().len();
+    let b = client.download("diamond.base", "1.1").unwrap();
+    let c = client.download("DIAMOND.BASE", "1.1.0.0").unwrap();
+    assert_eq!(reg.requests().len(), before, "served from the cache");
+    assert_eq!(a.sha512_hex, b.sha512_hex);
+    assert_eq!(a.sha512_hex, c.sha512_hex);
+}
+
+#[test]
+fn ids_and_versions_that_are_not_nuget_names_are_refused() {
+    let reg = Registry::start(&graphs::diamond()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let client = client_for(&reg, tmp.path());
+    for id in ["..", "../etc", "a/b", "a?x=1", "", "a..b", ".hidden", "a b"] {
+        let e = client.list_versions(id).unwrap_err();
+        assert!(matches!(e, NuGetError::InvalidId { .. }), "{id:?}: {e}");
+        let e = client.download(id, "1.0.0").unwrap_err();
+        assert!(matches!(e, NuGetError::InvalidId { .. }), "{id:?}: {e}");
+    }
+    for v in ["..", "1.0/../../x", "", "v1.0", "1..0", "1.0#x", "1.0?x"] {
+        let e = client.download("Diamond.Base", v).unwrap_err();
+        assert!(matches!(e, NuGetError::InvalidVersion { .. }), "{v:?}: {e}");
+    }
+    assert_eq!(reg.requests().len(), 0, "nothing reached the server");
+    assert_cache_clean(tmp.path());
+}

@@ -59,6 +59,19 @@ pub enum NuGetError {
     )]
     OfflineNoVersions { id: String },
 
+    /// Not a NuGet package id (`\w+([.-]\w+)*`, at most 100 characters). Refused
+    /// before it reaches a URL or a file name.
+    #[error(
+        "{id:?} is not a valid NuGet package id\n  hint: ids are letters, digits and '_', separated by single '.' or '-' (e.g. Newtonsoft.Json)"
+    )]
+    InvalidId { id: String },
+
+    /// Not a NuGet version string.
+    #[error(
+        "{version:?} is not a valid version of {id}\n  hint: NuGet versions look like 1.2.3, 1.2.3.4 or 1.2.3-beta.1+build"
+    )]
+    InvalidVersion { id: String, version: String },
+
     /// A local feed could not be read.
     #[error(
         "cannot read local feed {path}: {source}\n  hint: check that the folder exists and is readable"

@@ -108,6 +108,44 @@ pub fn normalize_version(v: &str) -> String {
     out
 }
 
+/// Checks a package id against NuGet's rule `^\w+([.-]\w+)*$` (ASCII), at most
+/// 100 characters.
+pub fn validate_id(id: &str) -> Result<(), NuGetError> {
+    let id_ok = !id.is_empty()
+        && id.len() <= 100
+        && id.split(['.', '-']).all(|part| {
+            !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+    if id_ok {
+        Ok(())
+    } else {
+        Err(NuGetError::InvalidId { id: id.to_string() })
+    }
+}
+
+/// Checks that a version string is safe and plausible: ASCII letters, digits, `.`,
+/// `-`, `+`, starting with a digit, no empty dot-separated part, at most 128
+/// characters. (Full parsing is the resolver's business.)
+pub fn validate_version(id: &str, version: &str) -> Result<(), NuGetError> {
+    let v = version.trim();
+    let ok = !v.is_empty()
+        && v.len() <= 128
+        && v.starts_with(|c: char| c.is_ascii_digit())
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'))
+        && v.split(['-', '+'])
+            .next()
+            .is_some_and(|core| core.split('.').all(|p| !p.is_empty()));
+    if ok {
+        Ok(())
+    } else {
+        Err(NuGetError::InvalidVersion {
+            id: id.to_string(),
+            version: version.to_string(),
+        })
+    }
+}
+
 /// A folder feed and a lower-case package id.
 type FeedKey = (PathBuf, String);
 
@@ -225,6 +263,7 @@ impl NuGetClient {
     /// order (duplicates across sources removed). Offline: the cache, the global
     /// packages folder and local folder feeds.
     pub fn list_versions(&self, id: &str) -> Result<Vec<String>, NuGetError> {
+        validate_id(id)?;
         let mut out: Vec<String> = Vec::new();
         if self.options.offline {
             out.extend(self.cache.versions(id));
@@ -356,6 +395,8 @@ impl NuGetClient {
         id: &str,
         version: &str,
     ) -> Result<Vec<RawDependencyGroup>, NuGetError> {
+        validate_id(id)?;
+        validate_version(id, version)?;
         if let Some(cached) = self.cache.lookup(id, version) {
             let label = format!("{id} {version} (cache {})", cached.extracted_dir.display());
             return Ok(crate::nupkg::read_extracted(&cached.extracted_dir, &label)?
@@ -426,6 +467,8 @@ impl NuGetClient {
         version: &str,
         expected_sha512: Option<&str>,
     ) -> Result<CachedPackage, NuGetError> {
+        validate_id(id)?;
+        validate_version(id, version)?;
         let expected_hex = expected_sha512.map(|e| {
             crate::cache::normalize_sha512(e).unwrap_or_else(|| e.trim().to_ascii_lowercase())
         });
