@@ -33,6 +33,9 @@ fn child() {
     let Ok(scenario) = std::env::var(CHILD) else {
         return;
     };
+    if scenario == "missing-framework-then-ok" {
+        return missing_framework_then_ok();
+    }
     let shim_path = std::env::var_os("MOCHI_FIXTURE_SHIM").unwrap();
     let t = Instant::now();
     let rt = support::runtime();
@@ -136,4 +139,51 @@ fn null_reference_exception_on_an_unprepared_thread_kills_the_process() {
 
 fn libc_sigsegv() -> i32 {
     11
+}
+
+/// A runtimeconfig that needs a framework this installation lacks: hostfxr's own
+/// failure, mapped to advice with hostfxr's details; then a good start still works.
+fn missing_framework_then_ok() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("needs-aspnet.runtimeconfig.json");
+    std::fs::write(
+        &cfg,
+        r#"{"runtimeOptions":{"tfm":"net8.0","frameworks":[
+            {"name":"Microsoft.NETCore.App","version":"8.0.0"},
+            {"name":"Microsoft.AspNetCore.App","version":"8.0.0"}],
+            "configProperties":{"System.Globalization.Invariant":true}}}"#,
+    )
+    .unwrap();
+    let e = hosting::Runtime::start(&support::options().with_runtime_config(&cfg)).unwrap_err();
+    println!("MOCHI_ERROR {}", e.to_string().replace('\n', " | "));
+    let rt = support::runtime();
+    println!("MOCHI_RETRY_OK {}", rt.version());
+}
+
+#[test]
+fn hostfxr_failures_carry_status_advice_and_details() {
+    let (out, _) = run_child("missing-framework-then-ok");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = stdout
+        .lines()
+        .find_map(|l| l.find("MOCHI_ERROR").map(|i| &l[i..]))
+        .expect("child reports the error");
+    assert!(
+        err.contains("0x80008096 (FrameworkMissingFailure)"),
+        "{err}"
+    );
+    assert!(err.contains("DOTNET_ROOT"), "{err}");
+    assert!(
+        err.contains("hostfxr: ") && err.contains("Microsoft.AspNetCore.App"),
+        "{err}"
+    );
+    assert!(
+        stdout.contains("MOCHI_RETRY_OK 8."),
+        "a failed start is not remembered: {stdout}"
+    );
 }

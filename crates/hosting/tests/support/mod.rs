@@ -28,6 +28,7 @@ pub fn dotnet8_root() -> PathBuf {
         }
     }
     let p = workspace().join(".tools/dotnet8");
+    let p = std::fs::canonicalize(&p).unwrap_or(p);
     assert!(
         p.join("host/fxr").is_dir(),
         "no .NET 8 runtime: run scripts/setup-test-tools.sh (it fills .tools/dotnet8) or set MOCHI_DOTNET8_ROOT"
