@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const SETUP_HINT: &str = "run scripts/setup-test-tools.sh (it installs the corpus and builds the reference lister)";
+const SETUP_HINT: &str =
+    "run scripts/setup-test-tools.sh (it installs the corpus and builds the reference lister)";
 /// The corpus must be big enough that the test cannot pass vacuously.
 const MIN_MANAGED: usize = 500;
 /// Differing lines shown per file (each side).
@@ -25,7 +26,10 @@ const SHOW_LINES: usize = 8;
 const OUR_TIMEOUT: Duration = Duration::from_secs(60);
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repository root")
 }
 
 // ---- corpus ------------------------------------------------------------------------------
@@ -84,7 +88,10 @@ fn expand(base: &Path, segments: &[&str], out: &mut Vec<PathBuf>) {
     }
     if let Ok(entries) = sorted_entries(base) {
         for e in entries {
-            let name = e.file_name().map(|n| n.as_encoded_bytes().to_vec()).unwrap_or_default();
+            let name = e
+                .file_name()
+                .map(|n| n.as_encoded_bytes().to_vec())
+                .unwrap_or_default();
             if segment_matches(first.as_bytes(), &name) {
                 expand(&e, rest, out);
             }
@@ -93,7 +100,9 @@ fn expand(base: &Path, segments: &[&str], out: &mut Vec<PathBuf>) {
 }
 
 fn sorted_entries(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut v: Vec<PathBuf> = fs::read_dir(dir)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut v: Vec<PathBuf> = fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     v.sort();
     Ok(v)
 }
@@ -118,7 +127,11 @@ fn corpus_files(root: &Path) -> Vec<PathBuf> {
         let segments: Vec<&str> = rel.split('/').filter(|s| !s.is_empty()).collect();
         let mut matched = Vec::new();
         expand(&base, &segments, &mut matched);
-        assert!(!matched.is_empty(), "corpus pattern `{pat}` ({}) matched no file; {SETUP_HINT}", manifest.display());
+        assert!(
+            !matched.is_empty(),
+            "corpus pattern `{pat}` ({}) matched no file; {SETUP_HINT}",
+            manifest.display()
+        );
         for f in matched {
             let real = f.canonicalize().unwrap_or_else(|_| f.clone());
             if seen.insert(real) {
@@ -133,7 +146,13 @@ fn corpus_files(root: &Path) -> Vec<PathBuf> {
 /// Name of the lister's output file for `path` in --batch mode (same rule as Lister.cs).
 fn sanitise(path: &str) -> String {
     path.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -166,11 +185,18 @@ fn run_reference(lister: &Path, files: &[PathBuf], out_dir: &Path) -> BTreeMap<S
         .args(files)
         .stdin(Stdio::null())
         .output()
-        .unwrap_or_else(|e| panic!("cannot run the reference lister {}: {e}; {SETUP_HINT}", lister.display()));
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run the reference lister {}: {e}; {SETUP_HINT}",
+                lister.display()
+            )
+        });
     let stdout = String::from_utf8_lossy(&output.stdout);
     let mut statuses = BTreeMap::new();
     for line in stdout.lines() {
-        let Some((path, status)) = line.rsplit_once('\t') else { continue };
+        let Some((path, status)) = line.rsplit_once('\t') else {
+            continue;
+        };
         let status = match status {
             "ok" => RefStatus::Ok,
             "not-managed" => RefStatus::NotManaged,
@@ -275,7 +301,9 @@ fn describe_mismatch(ours: &[u8], reference: &[u8]) -> String {
             ours.len(),
             ours.ends_with(b"\n"),
             reference.len(),
-            first.map(|i| format!("; first out-of-order line {}", i + 1)).unwrap_or_default()
+            first
+                .map(|i| format!("; first out-of-order line {}", i + 1))
+                .unwrap_or_default()
         );
         if let Some(i) = first {
             let _ = writeln!(s, "    ours: {}", String::from_utf8_lossy(ours_lines[i]));
@@ -308,7 +336,10 @@ fn describe_mismatch(ours: &[u8], reference: &[u8]) -> String {
 }
 
 fn first_line(s: &str) -> &str {
-    s.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim()
+    s.lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
 }
 
 #[test]
@@ -338,18 +369,29 @@ fn listing_equals_system_reflection_metadata_on_the_corpus() {
             format!(
                 "exit {:?}{}: {}",
                 ours.code,
-                if ours.timed_out { " (killed after timeout)" } else { "" },
+                if ours.timed_out {
+                    " (killed after timeout)"
+                } else {
+                    ""
+                },
                 first_line(&ours.stderr)
             )
         };
         match &statuses[&key] {
             RefStatus::Error(msg) => {
                 failures += 1;
-                let _ = writeln!(report, "{key}\n    the reference lister cannot read it: {msg}\n    ours: {}", ours_summary());
+                let _ = writeln!(
+                    report,
+                    "{key}\n    the reference lister cannot read it: {msg}\n    ours: {}",
+                    ours_summary()
+                );
             }
             RefStatus::NotManaged => {
                 not_managed += 1;
-                let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let name = file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 if ours.code != Some(1) || !ours.stderr.contains(&name) || !ours.stdout.is_empty() {
                     failures += 1;
                     let _ = writeln!(
@@ -377,7 +419,11 @@ fn listing_equals_system_reflection_metadata_on_the_corpus() {
                     );
                 } else if ours.stdout != reference {
                     failures += 1;
-                    let _ = writeln!(report, "{key}\n{}", describe_mismatch(&ours.stdout, &reference).trim_end());
+                    let _ = writeln!(
+                        report,
+                        "{key}\n{}",
+                        describe_mismatch(&ours.stdout, &reference).trim_end()
+                    );
                 } else {
                     equal += 1;
                 }
@@ -394,20 +440,37 @@ fn listing_equals_system_reflection_metadata_on_the_corpus() {
         ours_time.as_secs_f64()
     );
     let _ = fs::write(work.join("report.txt"), format!("{report}{summary}\n"));
-    eprintln!("{report}{summary}\nreport: {}", work.join("report.txt").display());
+    eprintln!(
+        "{report}{summary}\nreport: {}",
+        work.join("report.txt").display()
+    );
 
     assert!(
         managed > MIN_MANAGED,
         "only {managed} managed assemblies in the corpus (need more than {MIN_MANAGED}); {SETUP_HINT}"
     );
-    assert_eq!(failures, 0, "{failures} corpus files differ from the System.Reflection.Metadata listing (see above)");
+    assert_eq!(
+        failures, 0,
+        "{failures} corpus files differ from the System.Reflection.Metadata listing (see above)"
+    );
 }
 
 /// Replaces the unique occurrence of `from` (a NUL-terminated #Strings entry) by `to`.
 fn patch_unique(image: &mut Vec<u8>, from: &[u8], to: &[u8]) {
     assert_eq!(from.len(), to.len());
-    let hits: Vec<usize> = image.windows(from.len()).enumerate().filter(|(_, w)| *w == from).map(|(i, _)| i).collect();
-    assert_eq!(hits.len(), 1, "{:?} occurs {} times in the assembled fixture", String::from_utf8_lossy(from), hits.len());
+    let hits: Vec<usize> = image
+        .windows(from.len())
+        .enumerate()
+        .filter(|(_, w)| *w == from)
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(
+        hits.len(),
+        1,
+        "{:?} occurs {} times in the assembled fixture",
+        String::from_utf8_lossy(from),
+        hits.len()
+    );
     image[hits[0]..hits[0] + to.len()].copy_from_slice(to);
 }
 
@@ -418,7 +481,8 @@ fn edge_shapes_listing_matches_the_reviewed_expectation() {
     let root = repo_root();
     let lister = reference_lister(&root);
     let src = root.join("fixtures/reference-lister/edge-shapes.il");
-    let expected = fs::read(root.join("fixtures/reference-lister/edge-shapes.listing")).expect("edge-shapes.listing");
+    let expected = fs::read(root.join("fixtures/reference-lister/edge-shapes.listing"))
+        .expect("edge-shapes.listing");
 
     let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("edge_shapes");
     let _ = fs::remove_dir_all(&work);
@@ -444,8 +508,16 @@ fn edge_shapes_listing_matches_the_reviewed_expectation() {
     let dll = work.join("EdgeShapes.dll");
     fs::write(&dll, &image).expect("write the patched fixture");
 
-    let reference = Command::new(&lister).arg(&dll).stdin(Stdio::null()).output().expect("run the reference lister");
-    assert!(reference.status.success(), "reference lister failed: {}", String::from_utf8_lossy(&reference.stderr));
+    let reference = Command::new(&lister)
+        .arg(&dll)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the reference lister");
+    assert!(
+        reference.status.success(),
+        "reference lister failed: {}",
+        String::from_utf8_lossy(&reference.stderr)
+    );
     assert!(
         reference.stdout == expected,
         "the reference lister disagrees with edge-shapes.listing (a referee bug or a changed format):\n{}",
@@ -453,7 +525,13 @@ fn edge_shapes_listing_matches_the_reviewed_expectation() {
     );
 
     let ours = run_ours(&dll, &work);
-    assert_eq!(ours.code, Some(0), "mochi-dotnet meta --list failed on {}: {}", dll.display(), ours.stderr);
+    assert_eq!(
+        ours.code,
+        Some(0),
+        "mochi-dotnet meta --list failed on {}: {}",
+        dll.display(),
+        ours.stderr
+    );
     assert!(
         ours.stdout == expected,
         "mochi-dotnet meta --list differs from edge-shapes.listing ('ours' vs 'srm' = expected):\n{}",
