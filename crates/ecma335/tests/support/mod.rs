@@ -1,0 +1,2 @@
+//! Shared test support: the crafted-image writer.
+pub mod craft;
