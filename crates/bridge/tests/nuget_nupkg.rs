@@ -266,3 +266,21 @@ fn builder_output_is_deterministic() {
         assert_eq!(x.sha512_hex(), y.sha512_hex());
     }
 }
+
+proptest::proptest! {
+    /// Whatever the entry name, an accepted one stays inside the extraction folder.
+    #[test]
+    fn sanitized_names_never_escape(name in "[a-zA-Z0-9./\\\\%:_ -]{0,40}") {
+        if let Ok((rel, _)) = nupkg::sanitize_entry_name(&name) {
+            let p = Path::new(&rel);
+            proptest::prop_assert!(p.is_relative(), "{rel}");
+            for c in p.components() {
+                proptest::prop_assert!(
+                    matches!(c, std::path::Component::Normal(_)),
+                    "{name:?} -> {rel:?}"
+                );
+            }
+            proptest::prop_assert!(!rel.contains('\\'));
+        }
+    }
+}
