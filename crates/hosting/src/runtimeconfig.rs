@@ -69,7 +69,9 @@ impl RuntimeConfig {
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir).map_err(io)?;
         }
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        let mut tmp_name = path.file_name().unwrap_or_default().to_owned();
+        tmp_name.push(format!(".tmp{}", std::process::id()));
+        let tmp = path.with_file_name(tmp_name);
         fs::write(&tmp, self.to_json()).map_err(io)?;
         fs::rename(&tmp, path).map_err(io)
     }

@@ -2,7 +2,7 @@
 //! of the test environment and build the ABI fixture shim with `mcs`.
 #![allow(dead_code)]
 
-use std::collections::hash_map::DefaultHasher;
+use std::hash::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -54,7 +54,7 @@ pub fn framework_dir() -> PathBuf {
     install.framework_dir(&v)
 }
 
-/// mcs against the .NET 8 framework: CoreLib plus every public framework assembly.
+/// mcs against the .NET 8 framework: CoreLib, System.Private.Uri and every public framework assembly.
 pub fn mcs(out: &Path, sources: &[PathBuf], extra_refs: &[PathBuf]) {
     let fw = framework_dir();
     let mut cmd = Command::new("mcs");
@@ -74,8 +74,9 @@ pub fn mcs(out: &Path, sources: &[PathBuf], extra_refs: &[PathBuf]) {
         .map(|e| e.unwrap().path())
         .filter(|p| {
             let n = p.file_name().unwrap().to_string_lossy();
+            // System.Private.Uri: net4x libraries see System.Uri forwarded there.
             n.ends_with(".dll")
-                && !n.starts_with("System.Private.")
+                && (!n.starts_with("System.Private.") || n == "System.Private.Uri.dll")
                 && !n.starts_with("Microsoft.VisualBasic")
         })
         .collect();
@@ -95,7 +96,35 @@ pub fn mcs(out: &Path, sources: &[PathBuf], extra_refs: &[PathBuf]) {
     );
 }
 
-/// Builds fixtures/abi into a folder keyed by the sources' hash (built once, reused after).
+/// Runs `build` into a fresh folder keyed by the hash of `inputs` (and the
+/// framework), unless that folder exists already; returns the folder. Built in a
+/// private folder and renamed, so concurrent test binaries never see half a build.
+pub fn cached_build(name: &str, inputs: &[PathBuf], build: impl FnOnce(&Path)) -> PathBuf {
+    let mut h = DefaultHasher::new();
+    for p in inputs {
+        p.file_name().hash(&mut h);
+        std::fs::read(p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .hash(&mut h);
+    }
+    framework_dir().hash(&mut h);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{:016x}", h.finish()));
+    if dir.is_dir() {
+        return dir;
+    }
+    let mut tmp_name = dir.file_name().unwrap().to_owned();
+    tmp_name.push(format!(".tmp{}", std::process::id()));
+    let tmp = dir.with_file_name(tmp_name);
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).unwrap();
+    build(&tmp);
+    if std::fs::rename(&tmp, &dir).is_err() {
+        let _ = std::fs::remove_dir_all(&tmp); // another process won the race
+    }
+    dir
+}
+
+/// Builds fixtures/abi: the plain library, and the shim around it.
 pub fn fixture_shim_path() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
@@ -103,33 +132,43 @@ pub fn fixture_shim_path() -> &'static Path {
         let lib_src = ws.join("fixtures/abi/AbiFixture.cs");
         let shim_src = ws.join("fixtures/abi/AbiFixtureShim.cs");
         let abi_src = Path::new(env!("CARGO_MANIFEST_DIR")).join("csharp/ShimAbi.cs");
-        let mut h = DefaultHasher::new();
-        for p in [&lib_src, &shim_src, &abi_src] {
-            std::fs::read(p).unwrap().hash(&mut h);
-        }
-        framework_dir().hash(&mut h);
-        let dir =
-            Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("abi-fixture-{:016x}", h.finish()));
-        let shim = dir.join(format!("{FIXTURE_SHIM}.dll"));
-        if shim.is_file() {
-            return shim;
-        }
-        // Build in a private folder and rename, so concurrent test binaries never see half a build.
-        let tmp = dir.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::create_dir_all(&tmp).unwrap();
-        let lib = tmp.join("Mochi.Fixtures.Abi.dll");
-        mcs(&lib, &[lib_src], &[]);
-        mcs(
-            &tmp.join(format!("{FIXTURE_SHIM}.dll")),
-            &[shim_src, abi_src],
-            &[lib],
-        );
-        if std::fs::rename(&tmp, &dir).is_err() {
-            let _ = std::fs::remove_dir_all(&tmp); // another process won the race
-        }
-        assert!(shim.is_file());
-        shim
+        let inputs = [lib_src.clone(), shim_src.clone(), abi_src.clone()];
+        let dir = cached_build("abi-fixture", &inputs, |tmp| {
+            let lib = tmp.join("Mochi.Fixtures.Abi.dll");
+            mcs(&lib, &[lib_src], &[]);
+            mcs(
+                &tmp.join(format!("{FIXTURE_SHIM}.dll")),
+                &[shim_src, abi_src],
+                &[lib],
+            );
+        });
+        dir.join(format!("{FIXTURE_SHIM}.dll"))
     })
+}
+
+/// A hand-written shim of a real library: `sources` + ShimAbi.cs compiled into
+/// `<assembly>.dll` next to copies of `package_dlls` (where the shim's load context finds them).
+pub fn real_library_shim(assembly: &str, sources: &[PathBuf], package_dlls: &[PathBuf]) -> PathBuf {
+    let abi_src = Path::new(env!("CARGO_MANIFEST_DIR")).join("csharp/ShimAbi.cs");
+    let mut inputs: Vec<PathBuf> = sources.to_vec();
+    inputs.push(abi_src.clone());
+    inputs.extend(package_dlls.iter().cloned());
+    let dir = cached_build(assembly, &inputs, |tmp| {
+        let mut local = Vec::new();
+        for dll in package_dlls {
+            let to = tmp.join(dll.file_name().unwrap());
+            std::fs::copy(dll, &to).unwrap();
+            local.push(to);
+        }
+        let mut srcs = sources.to_vec();
+        srcs.push(abi_src);
+        mcs(&tmp.join(format!("{assembly}.dll")), &srcs, &local);
+    });
+    dir.join(format!("{assembly}.dll"))
+}
+
+pub fn fixtures_dir() -> PathBuf {
+    workspace().join("fixtures/abi")
 }
 
 pub fn shim() -> &'static Shim {
