@@ -2,6 +2,10 @@
 //! (`lock --accept-capability`). Edits go through `toml_edit`, so comments, ordering
 //! and formatting of everything else survive byte for byte.
 
+// Errors here carry whole dependency paths and advice; they are built once, on the
+// failure path, so their size does not matter.
+#![allow(clippy::result_large_err)]
+
 use std::path::{Path, PathBuf};
 
 use toml_edit::{DocumentMut, Item, Table, Value, value};

@@ -261,7 +261,7 @@ impl Framework {
 
     /// A sort key for `candidate` as seen from the project `self`: higher is nearer.
     /// `None` when incompatible.
-    fn compat_rank(&self, c: &Framework) -> Option<(u8, [u32; 4], u8, [u32; 4])> {
+    fn compat_rank(&self, c: &Framework) -> Option<Rank> {
         if c.family == Family::Any {
             return Some((0, [0; 4], 0, [0; 4]));
         }
@@ -286,6 +286,9 @@ impl Framework {
         None
     }
 }
+
+/// Nearness of a candidate: (family rank, version, platform match, platform version).
+type Rank = (u8, [u32; 4], u8, [u32; 4]);
 
 fn cmp_ver(a: &[u32; 4], b: &[u32; 4]) -> Ordering {
     a.cmp(b)
@@ -333,7 +336,7 @@ impl FromStr for Framework {
 /// project uses, or `None` when none is compatible. Ties (the same framework written
 /// twice) go to the first offered, so the choice is deterministic.
 pub fn nearest(target: &Framework, offered: &[Framework]) -> Option<usize> {
-    let mut best: Option<(usize, (u8, [u32; 4], u8, [u32; 4]))> = None;
+    let mut best: Option<(usize, Rank)> = None;
     for (i, c) in offered.iter().enumerate() {
         if let Some(rank) = target.compat_rank(c)
             && best.as_ref().is_none_or(|(_, b)| rank > *b)

@@ -13,6 +13,10 @@
 //! sorted by file name (byte order): `<file name>\0<surface sha-256 hex>\n`. A package
 //! without assemblies hashes the empty text.
 
+// Errors here carry whole dependency paths and advice; they are built once, on the
+// failure path, so their size does not matter.
+#![allow(clippy::result_large_err)]
+
 use std::collections::BTreeMap;
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};

@@ -13,6 +13,10 @@
 //! overrides them. Resolution is deterministic: ids are visited in sorted order and the
 //! result is a sorted map.
 
+// Errors here carry whole dependency paths and advice; they are built once, on the
+// failure path, so their size does not matter.
+#![allow(clippy::result_large_err)]
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fmt;
 
@@ -137,8 +141,8 @@ pub enum ResolveError {
     )]
     Conflict {
         id: String,
-        first: Requirement,
-        second: Requirement,
+        first: Box<Requirement>,
+        second: Box<Requirement>,
         suggestion: String,
     },
     #[error(
@@ -148,7 +152,7 @@ pub enum ResolveError {
         id: String,
         chosen: String,
         direct_range: String,
-        needed: Requirement,
+        needed: Box<Requirement>,
         suggestion: String,
     },
     #[error(
@@ -396,7 +400,7 @@ impl Resolver<'_> {
                         id: name.into(),
                         chosen: chosen.to_string(),
                         direct_range: root.range.original().into(),
-                        needed: r.clone(),
+                        needed: Box::new(r.clone()),
                         suggestion,
                     });
                 }
@@ -436,8 +440,8 @@ impl Resolver<'_> {
                         .unwrap_or_else(|| "<version>".into());
                     return Err(ResolveError::Conflict {
                         id: name.into(),
-                        first: a.clone(),
-                        second: b.clone(),
+                        first: Box::new(a.clone()),
+                        second: Box::new(b.clone()),
                         suggestion,
                     });
                 }

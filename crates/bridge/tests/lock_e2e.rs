@@ -587,3 +587,36 @@ fn resolution_conflict_through_the_cli_names_both_paths() {
     );
     assert!(e.contains("[dotnet-dependencies]: \"Shop.Base\" = "), "{e}");
 }
+
+#[test]
+fn path_dependency_from_a_local_folder_feed() {
+    let asm = require_assemblies!();
+    let registry = Registry::start(&shop(asm)).unwrap();
+    let local = PackageBuilder::new("Local.Tool", "0.3.0")
+        .dependency_group(None, &[("Shop.Base", "[1.2.0, )")])
+        .file("lib/netstandard2.1/Local.Tool.dll", asm[2].clone())
+        .build();
+    let p = Project::new(
+        &registry,
+        &MANIFEST.replace(
+            "\"Shop.App\" = \"^1.0\"",
+            "\"Shop.App\" = \"^1.0\"\n\"Local.Tool\" = { path = \"feed\" }",
+        ),
+    );
+    fixtures::nupkg_builder::write_flat_feed(&p.dir.join("feed"), &[local]).unwrap();
+    p.ok(&["lock"]);
+    let lock = p.lock_text();
+    assert_eq!(field(&lock, "Local.Tool", "version"), "0.3.0");
+    assert_eq!(
+        field(&lock, "Local.Tool", "source"),
+        "./feed",
+        "no absolute path in mochi.lock"
+    );
+    assert_eq!(
+        field(&lock, "Local.Tool", "assets-framework"),
+        "netstandard2.1"
+    );
+    // Cousins: Left wants >= 1.0, Right [1.1, 2.0), Local.Tool >= 1.2: the lowest for all.
+    assert_eq!(field(&lock, "Shop.Base", "version"), "1.2.0");
+    p.ok(&["lock", "--check"]);
+}
