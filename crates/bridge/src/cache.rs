@@ -459,14 +459,27 @@ impl PackageCache {
         check_identity(&contents, id, version, source)?;
         sync_dir(&staging);
         let final_dir = self.entry_dir(&actual);
-        match fs::rename(&staging, &final_dir) {
+        let mut published = fs::rename(&staging, &final_dir);
+        if published.is_err()
+            && final_dir.exists()
+            && self.get_by_hash(id, version, &actual, source).is_none()
+        {
+            // An incomplete folder under the final name (not made by this code, which
+            // only ever renames complete entries): move it aside, then publish ours.
+            let aside = self.root.join(".tmp").join(unique_name("broken"));
+            if fs::rename(&final_dir, &aside).is_ok() {
+                let _ = fs::remove_dir_all(&aside);
+            }
+            published = fs::rename(&staging, &final_dir);
+        }
+        match published {
             Ok(()) => {
                 let mut guard = guard;
                 guard.0 = None;
                 sync_dir(&self.root);
             }
             // Another process published the same bytes first: theirs is identical.
-            Err(_) if final_dir.join("extracted").is_dir() => drop(guard),
+            Err(_) if self.get_by_hash(id, version, &actual, source).is_some() => drop(guard),
             Err(e) => return Err(io_err(&final_dir)(e)),
         }
         self.write_index(id, version, &actual, source)?;

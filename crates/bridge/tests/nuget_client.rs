@@ -277,8 +277,12 @@ fn transient_faults_are_retried_until_success() {
         (Fault::Truncate(200), 2),
         (Fault::Delay(Duration::from_millis(1500)), 1),
     ] {
-        let (reg, _tmp, r) = fault_case(fault.clone(), Some(times));
+        let (reg, tmp, r) = fault_case(fault.clone(), Some(times));
         let got = r.unwrap_or_else(|e| panic!("{fault:?} x{times}: {e}"));
+        let leftovers: Vec<_> = std::fs::read_dir(tmp.path().join(".tmp"))
+            .unwrap()
+            .collect();
+        assert!(leftovers.is_empty(), "{fault:?}: {leftovers:?}");
         assert_eq!(got.sha512_hex, want, "{fault:?}");
         assert_eq!(reg.hits(NUPKG), times + 1, "{fault:?}: one retry per fault");
     }
