@@ -429,11 +429,16 @@ fn resolve(
         method: method.to_owned(),
         reason,
     };
-    if !assembly.is_file() {
-        return Err(fail(
-            "the assembly file does not exist; build the shim first".into(),
-        ));
-    }
+    // hostfxr keeps one load context per path *string*: two spellings of one file
+    // would load the shim twice, with two sets of statics (and handle counts).
+    let canonical = match std::fs::canonicalize(assembly) {
+        Ok(p) if p.is_file() => p,
+        _ => {
+            return Err(fail(
+                "the assembly file does not exist; build the shim first".into(),
+            ));
+        }
+    };
     let qualified = if type_name.contains(',') {
         type_name.to_owned()
     } else {
@@ -444,7 +449,7 @@ fn resolve(
         format!("{type_name}, {stem}")
     };
     let pd = |s: &str| PdCString::from_os_str(s).map_err(|_| fail(format!("{s:?} contains NUL")));
-    let path = PdCString::from_os_str(assembly.as_os_str())
+    let path = PdCString::from_os_str(canonical.as_os_str())
         .map_err(|_| fail("path contains NUL".into()))?;
     let f = loader
         .load_assembly_and_get_function_with_unmanaged_callers_only::<fn()>(

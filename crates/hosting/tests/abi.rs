@@ -546,6 +546,22 @@ fn entry_points_are_resolved_once() {
         a, c,
         "assembly-qualified and plain names reach the same method"
     );
+    // Another spelling of the same file reaches the same loaded assembly.
+    let dir = shim().assembly().parent().unwrap();
+    let detour = dir
+        .join("..")
+        .join(dir.file_name().unwrap())
+        .join(shim().assembly().file_name().unwrap());
+    let before = rt.cached_entry_points();
+    let d = rt
+        .entry_point(&detour, EXPORTS, "mochi_abi_fixture_calc_add")
+        .unwrap();
+    assert_eq!(a, d, "one load context per file, not per path string");
+    assert_eq!(
+        rt.cached_entry_points(),
+        before + 1,
+        "cached under its own spelling"
+    );
 }
 
 #[test]
@@ -623,4 +639,27 @@ fn abi_version_mismatch_is_refused() {
 fn status_codes_are_stable() {
     assert_eq!(STATUS_OK, 0);
     assert_eq!(STATUS_FAILED, 1);
+}
+
+#[test]
+fn enums_bools_and_floats() {
+    type Next = unsafe extern "system" fn(i16, *mut i16, *mut MochiError) -> i32;
+    type IsWeekend = unsafe extern "system" fn(i16, *mut u8, *mut MochiError) -> i32;
+    type Hours = unsafe extern "system" fn(i16, f32, *mut f64, *mut MochiError) -> i32;
+    let next: Next = export("mochi_abi_fixture_calendar_next");
+    let weekend: IsWeekend = export("mochi_abi_fixture_calendar_is_weekend");
+    let hours: Hours = export("mochi_abi_fixture_calendar_hours");
+    let mut d = 0;
+    call!(next, 7, &mut d).unwrap();
+    assert_eq!(d, 1, "Sunday -> Monday");
+    call!(next, 1, &mut d).unwrap();
+    assert_eq!(d, 2);
+    let mut b = 9u8;
+    call!(weekend, 7, &mut b).unwrap();
+    assert_eq!(b, 1);
+    call!(weekend, 2, &mut b).unwrap();
+    assert_eq!(b, 0);
+    let mut h = 0.0;
+    call!(hours, 2, 0.5, &mut h).unwrap();
+    assert_eq!(h, 8.0);
 }
