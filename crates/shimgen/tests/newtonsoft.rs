@@ -1,0 +1,73 @@
+//! Done-when check of issue 4: Newtonsoft.Json's common entry points are
+//! translated, not skipped.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use shimgen::BindOptions;
+
+const NEWTONSOFT: &str = "/usr/lib/cli/Newtonsoft.Json-5.0/Newtonsoft.Json.dll";
+
+fn mono() -> BTreeMap<String, Vec<Vec<String>>> {
+    let mut m = BTreeMap::new();
+    m.insert(
+        "Newtonsoft.Json.Linq.JToken::Value``1".to_string(),
+        vec![vec!["System.String".to_string()], vec!["System.Int32".to_string()], vec!["System.Boolean".to_string()]],
+    );
+    m.insert(
+        "Newtonsoft.Json.JsonConvert::DeserializeObject``1".to_string(),
+        vec![vec!["Newtonsoft.Json.Linq.JObject".to_string()]],
+    );
+    m
+}
+
+#[test]
+fn newtonsoft_common_entry_points_are_translated() {
+    if !Path::new(NEWTONSOFT).exists() {
+        eprintln!("skipped: {NEWTONSOFT} is not installed");
+        return;
+    }
+    let (_, out) = common::bind_file(
+        Path::new(NEWTONSOFT),
+        "Newtonsoft.Json",
+        BindOptions { package: "json".into(), monomorphise: mono(), ..Default::default() },
+    );
+    let plan = &out.plan;
+    std::fs::write("/tmp/nj.plan.json", &out.plan_json).ok();
+    std::fs::write("/tmp/nj.skipped.txt", &out.skipped_txt).ok();
+    std::fs::write("/tmp/nj.extern.mochi", &out.extern_mochi).ok();
+    std::fs::write("/tmp/nj.alias.mochi", &out.alias_mochi).ok();
+    let translated = |prefix: &str| -> Vec<&str> {
+        plan.items.iter().filter(|i| i.source.starts_with(prefix)).map(|i| i.source.as_str()).collect()
+    };
+    let skipped = |prefix: &str| -> Vec<String> {
+        plan.skipped.iter().filter(|i| i.item.starts_with(prefix)).map(|i| format!("{} [{}] {}", i.item, i.reason, i.detail)).collect()
+    };
+    for (prefix, min) in [
+        ("M Newtonsoft.Json.JsonConvert::SerializeObject(", 8),
+        ("M Newtonsoft.Json.JsonConvert::DeserializeObject(", 5),
+        ("M Newtonsoft.Json.JsonConvert::DeserializeObject``1<Newtonsoft.Json.Linq.JObject>(", 3),
+        ("M Newtonsoft.Json.JsonConvert::ToString(", 24),
+        ("M Newtonsoft.Json.Linq.JObject::Parse(", 1),
+        ("M Newtonsoft.Json.Linq.JArray::Parse(", 1),
+        ("M Newtonsoft.Json.Linq.JToken::Parse(", 1),
+        ("M Newtonsoft.Json.Linq.JToken::SelectToken(", 2),
+        ("M Newtonsoft.Json.Linq.JToken::ToString(", 2),
+        ("M Newtonsoft.Json.Linq.JToken::Value``1<System.String>(", 1),
+        ("P Newtonsoft.Json.Linq.JToken::Item(System.Object) : Newtonsoft.Json.Linq.JToken get", 1),
+        ("P Newtonsoft.Json.Linq.JObject::Item(System.String) : Newtonsoft.Json.Linq.JToken get", 1),
+        ("P Newtonsoft.Json.Linq.JArray::Item(System.Int32) : Newtonsoft.Json.Linq.JToken get", 1),
+    ] {
+        let got = translated(prefix);
+        assert!(
+            got.len() >= min,
+            "{prefix}: {} translated, want at least {min}; skipped: {:#?}",
+            got.len(),
+            skipped(prefix)
+        );
+    }
+    let text = &out.extern_mochi;
+    assert!(text.contains("extern fun mochi_json_j_object_parse(json: string): JObject"), "{}", &text[..2000.min(text.len())]);
+}
