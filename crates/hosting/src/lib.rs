@@ -14,6 +14,7 @@
 //! an error value instead of killing the process.
 
 mod altstack;
+pub mod capi;
 pub mod error;
 pub mod locate;
 pub mod runtime;
