@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use ecma335::{Detail, Metadata, build_surface};
+use std::io::Write;
+
+use ecma335::Metadata;
 
 /// What `meta` prints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,47 +43,68 @@ fn hint_for(e: &ecma335::Error) -> &'static str {
     }
 }
 
-/// Renders the requested output for the assembly at `path`.
-pub fn render(path: &Path, format: MetaFormat) -> Result<Vec<u8>, MetaError> {
+/// Writes the requested output for the assembly at `path` to `out`. The JSON
+/// and its hash are produced one type at a time, so memory stays far below
+/// the assembly's size.
+pub fn render<W: std::io::Write>(
+    path: &Path,
+    format: MetaFormat,
+    mut out: W,
+) -> Result<W, MetaError> {
     let read_err = |error: ecma335::Error| MetaError::Read {
         path: path.to_path_buf(),
         hint: hint_for(&error),
         error,
     };
-    let file = ecma335::MappedFile::open(path).map_err(read_err)?;
-    let md = Metadata::parse(file.bytes()).map_err(read_err)?;
-    let detail = match format {
-        MetaFormat::Listing => Detail::Listing,
-        MetaFormat::Json | MetaFormat::Sha256 => Detail::Full,
+    let write_err = |source: std::io::Error| MetaError::Write {
+        path: PathBuf::from("<output>"),
+        source,
     };
-    let surface = build_surface(&md, detail).map_err(read_err)?;
-    Ok(match format {
-        MetaFormat::Listing => surface.listing().into_bytes(),
-        MetaFormat::Json => surface.to_canonical_json(),
-        MetaFormat::Sha256 => {
-            format!("{}  {}\n", surface.sha256_hex(), path.display()).into_bytes()
+    let file = ecma335::MappedFile::open(path).map_err(read_err)?;
+    match format {
+        MetaFormat::Listing => {
+            let md = Metadata::parse(file.bytes()).map_err(read_err)?;
+            out = ecma335::write_listing(&md, out).map_err(read_err)?;
         }
-    })
+        MetaFormat::Json => {
+            let md = Metadata::parse(file.bytes()).map_err(read_err)?;
+            out = ecma335::write_canonical_json(&md, out).map_err(read_err)?;
+        }
+        MetaFormat::Sha256 => {
+            let hash = ecma335::surface_sha256(file.bytes()).map_err(read_err)?;
+            writeln!(out, "{hash}  {}", path.display()).map_err(write_err)?;
+        }
+    }
+    Ok(out)
 }
 
-/// Runs `meta`, writing to `out` (atomically) or standard output.
+/// Runs `meta`, writing to `out` (atomically: a temporary file renamed into
+/// place only on success) or streaming to standard output.
 pub fn run(path: &Path, format: MetaFormat, out: Option<&Path>) -> Result<(), MetaError> {
-    let bytes = render(path, format)?;
     match out {
-        Some(o) => crate::fsutil::write_atomic(o, &bytes).map_err(|source| MetaError::Write {
-            path: o.to_path_buf(),
-            source,
-        }),
+        Some(o) => {
+            let write_err = |source: std::io::Error| MetaError::Write {
+                path: o.to_path_buf(),
+                source,
+            };
+            let dir = match o.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            let tmp = tempfile::NamedTempFile::new_in(dir).map_err(write_err)?;
+            let writer = render(path, format, std::io::BufWriter::new(tmp))?;
+            let tmp = writer.into_inner().map_err(|e| write_err(e.into_error()))?;
+            tmp.as_file().sync_all().map_err(write_err)?;
+            tmp.persist(o).map_err(|e| write_err(e.error))?;
+            Ok(())
+        }
         None => {
-            use std::io::Write;
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(&bytes)
-                .and_then(|_| stdout.flush())
-                .map_err(|source| MetaError::Write {
-                    path: PathBuf::from("<stdout>"),
-                    source,
-                })
+            let stdout = std::io::stdout().lock();
+            let mut w = render(path, format, std::io::BufWriter::new(stdout))?;
+            w.flush().map_err(|source| MetaError::Write {
+                path: PathBuf::from("<stdout>"),
+                source,
+            })
         }
     }
 }

@@ -390,6 +390,15 @@ impl<'a, 'data, P: TypeProvider> SignatureDecoder<'a, 'data, P> {
         match coded & 3 {
             0 => self.provider.type_def(rid, hint),
             1 => self.provider.type_ref(rid, hint),
+            // Only a custom modifier may name a TypeSpec (II.23.2.7, as the
+            // CLR and System.Reflection.Metadata read it).
+            2 if hint != TypeKindHint::Unknown => Err(crate::Error::at(
+                Context::Signature,
+                at,
+                format_args!(
+                    "CLASS, VALUETYPE or GENERICINST names TypeSpec {rid}; only a TypeDef or TypeRef may appear there"
+                ),
+            )),
             2 => {
                 let row: TypeSpecRow = self.tables.row(rid)?;
                 self.type_spec_at(row.signature, depth + 1)

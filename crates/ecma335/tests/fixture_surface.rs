@@ -290,7 +290,12 @@ fn json_is_canonical_and_round_trips() {
     assert_eq!(again.to_canonical_json(), json);
     let second = ecma335::read_surface_file(path).unwrap();
     assert_eq!(second.to_canonical_json(), json, "two reads differ");
-    assert_eq!(s.sha256_hex().len(), 64);
+    let bytes = std::fs::read(path).unwrap();
+    let md = ecma335::Metadata::parse(&bytes).unwrap();
+    let streamed = ecma335::write_canonical_json(&md, Vec::new()).unwrap();
+    assert_eq!(streamed, json, "streamed JSON differs from the model's");
+    assert_eq!(ecma335::surface_sha256(&bytes).unwrap(), s.sha256_hex());
+    assert_eq!(ecma335::listing(&bytes).unwrap(), s.listing());
 }
 
 #[test]

@@ -42,11 +42,57 @@ pub fn build_surface(md: &Metadata<'_>, detail: Detail) -> Result<Surface> {
     Builder::new(md, detail)?.build()
 }
 
+/// Writes the canonical JSON of the surface of `md` to `out`, building one
+/// type at a time: memory stays proportional to the largest type, not to the
+/// assembly. The bytes equal [`Surface::to_canonical_json`].
+pub fn write_canonical_json<W: std::io::Write>(md: &Metadata<'_>, mut out: W) -> Result<W> {
+    let mut b = Builder::new(md, Detail::Full)?;
+    let order = b.type_order()?;
+    let header = serde_json::to_vec(&b.header()?).expect("serialising to memory cannot fail");
+    // The derived serialisation ends with the last key, `"types":[]}`.
+    let prefix = header
+        .strip_suffix(b"]}")
+        .expect("`types` is the last key of a surface");
+    let io = |e: std::io::Error| Error::Io {
+        path: "<output>".into(),
+        message: e.to_string(),
+    };
+    out.write_all(prefix).map_err(io)?;
+    for (i, rid) in order.into_iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",").map_err(io)?;
+        }
+        let t = b.type_def(rid)?;
+        serde_json::to_writer(&mut out, &t).map_err(|e| io(e.into()))?;
+    }
+    out.write_all(b"]}\n").map_err(io)?;
+    Ok(out)
+}
+
+/// Writes the listing of the surface of `md` to `out`, building one type at a time.
+pub fn write_listing<W: std::io::Write>(md: &Metadata<'_>, mut out: W) -> Result<W> {
+    let mut b = Builder::new(md, Detail::Listing)?;
+    let order = b.type_order()?;
+    let mut lines = super::listing::Lines::default();
+    for rid in order {
+        let t = b.type_def(rid)?;
+        lines.add_type(&t);
+    }
+    lines.write_to(&mut out).map_err(|e| Error::Io {
+        path: "<output>".into(),
+        message: e.to_string(),
+    })?;
+    Ok(out)
+}
+
+/// A type's full name and the assembly (or module) that defines it.
+type ScopedName = (Arc<str>, Option<Arc<str>>);
+
 /// Resolves type names, cached per row; also the signature type provider.
 struct Names<'a, 'data> {
     md: &'a Metadata<'data>,
     typedef: Vec<Option<Arc<str>>>,
-    typeref: Vec<Option<(Arc<str>, Option<Arc<str>>)>>,
+    typeref: Vec<Option<ScopedName>>,
     /// Enclosing TypeDef rid per TypeDef rid (0 = top level).
     enclosing: Vec<u32>,
     primitives: Vec<Arc<str>>,
@@ -493,25 +539,20 @@ impl<'a, 'data> Builder<'a, 'data> {
                     )),
                 }
             };
+            // Exactly one role per row, as System.Reflection.Metadata reads it:
+            // a value with several bits set is no accessor at all.
+            let role = row.semantics;
             match a.table() {
-                Some(TableId::Property)
-                    if row.semantics.contains(MethodSemanticsAttributes::GETTER) =>
-                {
+                Some(TableId::Property) if role == MethodSemanticsAttributes::GETTER => {
                     slot(&mut getters)?
                 }
-                Some(TableId::Property)
-                    if row.semantics.contains(MethodSemanticsAttributes::SETTER) =>
-                {
+                Some(TableId::Property) if role == MethodSemanticsAttributes::SETTER => {
                     slot(&mut setters)?
                 }
-                Some(TableId::Event)
-                    if row.semantics.contains(MethodSemanticsAttributes::ADD_ON) =>
-                {
+                Some(TableId::Event) if role == MethodSemanticsAttributes::ADD_ON => {
                     slot(&mut adders)?
                 }
-                Some(TableId::Event)
-                    if row.semantics.contains(MethodSemanticsAttributes::REMOVE_ON) =>
-                {
+                Some(TableId::Event) if role == MethodSemanticsAttributes::REMOVE_ON => {
                     slot(&mut removers)?
                 }
                 _ => {}
@@ -576,21 +617,38 @@ impl<'a, 'data> Builder<'a, 'data> {
     }
 
     fn build(mut self) -> Result<Surface> {
-        let listed = self.listed_types()?;
-        let mut types = Vec::with_capacity(listed.iter().filter(|l| **l).count());
-        for rid in 1..=self.type_rows.len() as u32 {
-            if listed[rid as usize] {
-                types.push(self.type_def(rid)?);
-            }
+        let order = self.type_order()?;
+        let mut types = Vec::with_capacity(order.len());
+        for rid in order {
+            types.push(self.type_def(rid)?);
         }
-        types.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+        let mut surface = self.header()?;
+        surface.types = types;
+        Ok(surface)
+    }
+
+    /// Everything but the types.
+    fn header(&mut self) -> Result<Surface> {
         let mut surface = Surface {
             schema: SCHEMA_VERSION,
-            types,
             ..Surface::default()
         };
         self.assembly(&mut surface)?;
         Ok(surface)
+    }
+
+    /// The listed TypeDef rows in the surface's order (by name, bytewise;
+    /// ties keep metadata order).
+    fn type_order(&mut self) -> Result<Vec<u32>> {
+        let listed = self.listed_types()?;
+        let mut order = Vec::with_capacity(listed.iter().filter(|l| **l).count());
+        for rid in 1..=self.type_rows.len() as u32 {
+            if listed[rid as usize] {
+                order.push((self.names.typedef_name(rid)?, rid));
+            }
+        }
+        order.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        Ok(order.into_iter().map(|(_, rid)| rid).collect())
     }
 
     /// Which TypeDef rows the surface lists (surface-listing.md, "Types").
@@ -921,10 +979,8 @@ impl<'a, 'data> Builder<'a, 'data> {
         let row: PropertyRow = self.md.tables.row(rid)?;
         let blob = self.md.blobs.get(row.signature)?;
         let sig = self.decoder().property_signature(blob)?;
-        if self.full() {
-            if let Some(s) = setter.as_mut() {
-                s.init_only = self.is_init_only(self.setters[rid as usize])?;
-            }
+        if let (true, Some(s)) = (self.full(), setter.as_mut()) {
+            s.init_only = self.is_init_only(self.setters[rid as usize])?;
         }
         Ok(Some(Property {
             attributes: self.attributes(Token::new(TableId::Property, rid))?,

@@ -1,70 +1,111 @@
 //! The surface listing (shared/design/surface-listing.md, version 1).
 
-use crate::surface::model::{Surface, TypeSig};
+use std::fmt::Write;
+
+use crate::surface::model::{Surface, TypeDef, TypeSig};
 
 impl Surface {
     /// The listing: one line per type and member, byte-sorted, `\n`-joined
     /// with a trailing `\n`; empty when nothing is listed.
     pub fn listing(&self) -> String {
-        let mut lines: Vec<String> = Vec::new();
+        let mut lines = Lines::default();
         for t in &self.types {
-            let name = &*t.name;
-            lines.push(format!("T {} {name}", t.kind.as_str()));
-            for m in &t.methods {
-                let mut l = String::with_capacity(64);
-                l.push_str("M ");
-                l.push_str(name);
-                l.push_str("::");
-                l.push_str(&m.name);
-                if m.arity > 0 {
-                    l.push_str("``");
-                    l.push_str(&m.arity.to_string());
-                }
-                l.push('(');
-                for (i, p) in m.params.iter().enumerate() {
-                    if i > 0 {
-                        l.push(',');
-                    }
-                    if m.sentinel == Some(i as u32) {
-                        l.push_str("...,");
-                    }
-                    p.r#type.write_listing(&mut l);
-                }
-                l.push_str(") -> ");
-                m.returns.r#type.write_listing(&mut l);
-                if m.r#static {
-                    l.push_str(" static");
-                }
-                lines.push(l);
-            }
-            for f in &t.fields {
-                let mut l = format!("F {name}::{} : ", f.name);
-                f.r#type.write_listing(&mut l);
-                if f.r#static {
-                    l.push_str(" static");
-                }
-                lines.push(l);
-            }
-            for p in &t.properties {
-                let mut l = format!("P {name}::{}(", p.name);
-                write_list(&mut l, &p.params);
-                l.push_str(") : ");
-                p.r#type.write_listing(&mut l);
-                lines.push(l);
-            }
-            for e in &t.events {
-                let mut l = format!("E {name}::{} : ", e.name);
-                e.r#type.write_listing(&mut l);
-                lines.push(l);
-            }
+            lines.add_type(t);
         }
-        lines.sort_unstable();
-        let mut out = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
-        for l in lines {
-            out.push_str(&l);
-            out.push('\n');
+        lines.finish()
+    }
+}
+
+/// Listing lines kept in one buffer, sorted at the end.
+#[derive(Default)]
+pub(crate) struct Lines {
+    buf: String,
+    spans: Vec<(u32, u32)>,
+}
+
+impl Lines {
+    fn end_line(&mut self, start: usize) {
+        self.spans.push((start as u32, self.buf.len() as u32));
+    }
+
+    pub(crate) fn add_type(&mut self, t: &TypeDef) {
+        let name = &*t.name;
+        let l = &mut self.buf;
+        let start = l.len();
+        let _ = write!(l, "T {} {name}", t.kind.as_str());
+        self.end_line(start);
+        for m in &t.methods {
+            let l = &mut self.buf;
+            let start = l.len();
+            l.push_str("M ");
+            l.push_str(name);
+            l.push_str("::");
+            l.push_str(&m.name);
+            if m.arity > 0 {
+                let _ = write!(l, "``{}", m.arity);
+            }
+            l.push('(');
+            for (i, p) in m.params.iter().enumerate() {
+                if i > 0 {
+                    l.push(',');
+                }
+                if m.sentinel == Some(i as u32) {
+                    l.push_str("...,");
+                }
+                p.r#type.write_listing(l);
+            }
+            l.push_str(") -> ");
+            m.returns.r#type.write_listing(l);
+            if m.r#static {
+                l.push_str(" static");
+            }
+            self.end_line(start);
         }
-        out
+        for f in &t.fields {
+            let l = &mut self.buf;
+            let start = l.len();
+            let _ = write!(l, "F {name}::{} : ", f.name);
+            f.r#type.write_listing(l);
+            if f.r#static {
+                l.push_str(" static");
+            }
+            self.end_line(start);
+        }
+        for p in &t.properties {
+            let l = &mut self.buf;
+            let start = l.len();
+            let _ = write!(l, "P {name}::{}(", p.name);
+            write_list(l, &p.params);
+            l.push_str(") : ");
+            p.r#type.write_listing(l);
+            self.end_line(start);
+        }
+        for e in &t.events {
+            let l = &mut self.buf;
+            let start = l.len();
+            let _ = write!(l, "E {name}::{} : ", e.name);
+            e.r#type.write_listing(l);
+            self.end_line(start);
+        }
+    }
+
+    pub(crate) fn finish(self) -> String {
+        let mut out = Vec::with_capacity(self.buf.len() + self.spans.len());
+        self.write_to(&mut out)
+            .expect("writing to memory cannot fail");
+        String::from_utf8(out).expect("the listing is UTF-8")
+    }
+
+    /// Sorts the lines and writes them, each followed by `\n`.
+    pub(crate) fn write_to<W: std::io::Write>(mut self, out: &mut W) -> std::io::Result<()> {
+        let buf = std::mem::take(&mut self.buf);
+        let line = |s: &(u32, u32)| &buf.as_bytes()[s.0 as usize..s.1 as usize];
+        self.spans.sort_unstable_by(|a, b| line(a).cmp(line(b)));
+        for s in &self.spans {
+            out.write_all(line(s))?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
     }
 }
 

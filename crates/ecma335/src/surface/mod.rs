@@ -4,7 +4,9 @@ mod build;
 mod listing;
 pub mod model;
 
-pub use build::{Detail, build_surface, read_surface, read_surface_file};
+pub use build::{
+    Detail, build_surface, read_surface, read_surface_file, write_canonical_json, write_listing,
+};
 pub use model::*;
 
 use sha2::{Digest, Sha256};
