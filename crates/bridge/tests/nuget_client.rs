@@ -884,3 +884,42 @@ fn ids_and_versions_that_are_not_nuget_names_are_refused() {
     assert_eq!(reg.requests().len(), 0, "nothing reached the server");
     assert_cache_clean(tmp.path());
 }
+
+#[test]
+fn retry_after_is_honoured_within_the_backoff_bound() {
+    let pkgs = graphs::diamond();
+    let reg = Registry::start(&pkgs).unwrap();
+    reg.inject(NUPKG, Fault::StatusRetryAfter(503, 1), Some(1));
+    let tmp = tempfile::tempdir().unwrap();
+    let client = NuGetClient::new(
+        vec![http(&reg.index_url())],
+        PackageCache::open(tmp.path()).unwrap(),
+        ClientOptions {
+            retry: RetryPolicy {
+                backoff_max: Duration::from_secs(2),
+                ..fast_retry()
+            },
+            ..options()
+        },
+    );
+    let t = std::time::Instant::now();
+    client.download("Diamond.Base", "1.1.0").unwrap();
+    assert!(
+        t.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        t.elapsed()
+    );
+    assert_eq!(reg.hits(NUPKG), 2);
+
+    // A server asking for an hour gets backoff_max (40 ms here), not an hour.
+    reg.inject(
+        "/diamond.base.2.0.0.nupkg",
+        Fault::StatusRetryAfter(429, 3600),
+        Some(1),
+    );
+    let t = std::time::Instant::now();
+    client_for(&reg, tmp.path())
+        .download("Diamond.Base", "2.0.0")
+        .unwrap();
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+}

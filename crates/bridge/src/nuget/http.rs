@@ -56,8 +56,9 @@ pub(crate) enum Fetched<T> {
 }
 
 enum AttemptError {
-    /// Worth another attempt.
-    Retry(String),
+    /// Worth another attempt; the server may have asked for a minimum wait
+    /// (`Retry-After`, in seconds).
+    Retry(String, Option<Duration>),
     /// Final.
     Fatal(String, &'static str),
 }
@@ -114,7 +115,7 @@ impl HttpClient {
                         hint,
                     });
                 }
-                Err(AttemptError::Retry(reason)) => {
+                Err(AttemptError::Retry(reason, asked)) => {
                     if attempt >= self.policy.max_attempts.max(1) {
                         return Err(NuGetError::Http {
                             url: url.to_string(),
@@ -123,7 +124,10 @@ impl HttpClient {
                             hint: HINT_NETWORK,
                         });
                     }
-                    std::thread::sleep(self.policy.delay(attempt));
+                    // A server's Retry-After is honoured up to backoff_max: the wait
+                    // stays bounded whatever the server says.
+                    let asked = asked.unwrap_or_default().min(self.policy.backoff_max);
+                    std::thread::sleep(self.policy.delay(attempt).max(asked));
                 }
             }
         }
@@ -175,8 +179,12 @@ impl HttpClient {
             }
             Err(ureq::Error::Status(code, r)) => {
                 let reason = format!("HTTP {code} {}", r.status_text());
+                let asked = r
+                    .header("Retry-After")
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(Duration::from_secs);
                 return Err(if code >= 500 || code == 408 || code == 429 {
-                    AttemptError::Retry(reason)
+                    AttemptError::Retry(reason, asked)
                 } else {
                     AttemptError::Fatal(reason, HINT_STATUS)
                 });
@@ -189,7 +197,7 @@ impl HttpClient {
                             "fix the source URL in NuGet.config or the manifest",
                         )
                     }
-                    _ => AttemptError::Retry(t.to_string()),
+                    _ => AttemptError::Retry(t.to_string(), None),
                 });
             }
         };
@@ -202,9 +210,10 @@ impl HttpClient {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    return Err(AttemptError::Retry(format!(
-                        "body cut short after {total} bytes: {e}"
-                    )));
+                    return Err(AttemptError::Retry(
+                        format!("body cut short after {total} bytes: {e}"),
+                        None,
+                    ));
                 }
             };
             total += n as u64;
