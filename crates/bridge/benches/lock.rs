@@ -96,6 +96,54 @@ fn bench_lock(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    // The same through the real binary, as a user runs it (process start, NuGet.config
+    // discovery, argument parsing included).
+    let home = tempfile::tempdir().expect("home");
+    std::fs::write(
+        project.path().join("NuGet.config"),
+        format!(
+            "<configuration><packageSources><clear /><add key=\"loopback\" value=\"{}\" /></packageSources></configuration>",
+            registry.index_url()
+        ),
+    )
+    .expect("write NuGet.config");
+    let cli = |cache: &Path, args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mochi-dotnet"))
+            .args(args)
+            .current_dir(project.path())
+            .env("MOCHI_DOTNET_CACHE", cache)
+            .env("HOME", home.path())
+            .env("NUGET_PACKAGES", home.path().join("none"))
+            .output()
+            .expect("run mochi-dotnet");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let mut group = c.benchmark_group("cli");
+    group.sample_size(10);
+    group.bench_function("lock_cold_20_packages", |b| {
+        b.iter_batched(
+            || {
+                let _ = std::fs::remove_file(project.path().join("mochi.lock"));
+                tempfile::tempdir().expect("cache dir")
+            },
+            |cache| {
+                cli(cache.path(), &["lock", "--quiet"]);
+                cache
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    let warm = tempfile::tempdir().expect("cache dir");
+    cli(warm.path(), &["lock", "--quiet"]);
+    group.bench_function("check_warm_20_packages", |b| {
+        b.iter(|| cli(warm.path(), &["lock", "--check", "--quiet"]))
+    });
+    group.finish();
 }
 
 criterion_group!(benches, bench_lock);

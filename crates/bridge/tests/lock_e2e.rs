@@ -620,3 +620,39 @@ fn path_dependency_from_a_local_folder_feed() {
     assert_eq!(field(&lock, "Shop.Base", "version"), "1.2.0");
     p.ok(&["lock", "--check"]);
 }
+
+#[test]
+fn transient_server_faults_are_retried_and_persistent_ones_fail_clearly() {
+    use fixtures::registry::Fault;
+    let asm = require_assemblies!();
+    let registry = Registry::start(&shop(asm)).unwrap();
+
+    // Two 503s on one download, a reset on a version list: retried, the lock succeeds.
+    registry.inject("shop.left.1.0.0.nupkg", Fault::Status(503), Some(2));
+    registry.inject("/flat/shop.right/index.json", Fault::Reset, Some(1));
+    let p = Project::new(&registry, MANIFEST);
+    p.ok(&["lock", "--quiet"]);
+    p.ok(&["lock", "--check"]);
+    let good = p.lock_text();
+
+    // A download that keeps failing: the error names the package and the URL, nothing
+    // is written, and the cache holds no partial entry for it.
+    registry.clear_faults();
+    registry.inject("shop.right.1.0.0.nupkg", Fault::Status(500), None);
+    let q = Project::new(&registry, MANIFEST);
+    let e = q.fails(&["lock"]);
+    assert!(e.contains("cannot fetch Shop.Right 1.0.0"), "{e}");
+    assert!(e.contains("shop.right.1.0.0.nupkg"), "{e}");
+    assert!(!q.dir.join("mochi.lock").exists());
+    let sha = field(&good, "Shop.Right", "nupkg-sha512");
+    assert!(
+        !q.cache.join(sha).exists(),
+        "no cache entry for the failed package"
+    );
+
+    // Truncated bytes are caught, retried, and never trusted.
+    registry.clear_faults();
+    registry.inject("shop.right.1.0.0.nupkg", Fault::Truncate(100), Some(1));
+    q.ok(&["lock", "--quiet"]);
+    assert_eq!(q.lock_text(), good);
+}
