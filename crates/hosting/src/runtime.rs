@@ -150,7 +150,8 @@ impl std::fmt::Debug for Runtime {
 
 impl Runtime {
     /// Starts the runtime, or returns the one already running when it satisfies
-    /// `options`' framework. Also enlarges this thread's alternate signal stack.
+    /// `options`' framework (its other options are then ignored: a process has
+    /// one runtime). Also enlarges this thread's alternate signal stack.
     pub fn start(options: &RuntimeOptions) -> Result<&'static Runtime> {
         altstack::prepare_current_thread().map_err(Error::AltStack)?;
         let req = options.requirement()?;
@@ -265,6 +266,8 @@ impl Runtime {
                     }
                 }
             }
+            // hostfxr applies its own roll-forward to a user's config: ask which framework it chose.
+            let version = resolved_framework_version(&context).unwrap_or_else(|| version.clone());
             let loader = context.get_delegate_loader().map_err(|e| Error::Hostfxr {
                 operation: "starting CoreCLR (hostfxr_get_runtime_delegate)",
                 code: e.value(),
@@ -273,7 +276,7 @@ impl Runtime {
             let total = t0.elapsed();
             Ok(Runtime {
                 install: install.clone(),
-                version: version.clone(),
+                version,
                 requirement: req.clone(),
                 timings: StartTimings {
                     locate: located,
@@ -373,6 +376,14 @@ impl Runtime {
 
 /// FxHash (rustc's) over the raw bytes, 8 at a time: lookups hash every call,
 /// and SipHash over a path's components cost more than the rest of the lookup.
+/// The `Microsoft.NETCore.App` version hostfxr resolved, read from the
+/// `FX_DEPS_FILE` property (`…/shared/Microsoft.NETCore.App/<version>/….deps.json`).
+fn resolved_framework_version<I>(context: &HostfxrContext<I>) -> Option<RuntimeVersion> {
+    let key = PdCString::from_os_str("FX_DEPS_FILE").ok()?;
+    let deps = PathBuf::from(context.get_runtime_property_value(key).ok()?.to_os_string());
+    deps.parent()?.file_name()?.to_str()?.parse().ok()
+}
+
 fn entry_hash(assembly: &Path, type_name: &str, method: &str) -> u64 {
     let mut h: u64 = 0;
     for part in [

@@ -36,6 +36,9 @@ fn child() {
     if scenario == "missing-framework-then-ok" {
         return missing_framework_then_ok();
     }
+    if scenario == "user-config" {
+        return user_config();
+    }
     let shim_path = std::env::var_os("MOCHI_FIXTURE_SHIM").unwrap();
     let t = Instant::now();
     let rt = support::runtime();
@@ -185,5 +188,83 @@ fn hostfxr_failures_carry_status_advice_and_details() {
     assert!(
         stdout.contains("MOCHI_RETRY_OK 8."),
         "a failed start is not remembered: {stdout}"
+    );
+}
+
+/// A user's runtimeconfig without invariant globalization (this machine has no
+/// ICU): the host adds the property through hostfxr, and reports the framework
+/// version hostfxr rolled forward to.
+fn user_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("app.runtimeconfig.json");
+    std::fs::write(
+        &cfg,
+        r#"{"runtimeOptions":{"tfm":"net8.0","framework":{"name":"Microsoft.NETCore.App","version":"8.0.0"}}}"#,
+    )
+    .unwrap();
+    let rt = hosting::Runtime::start(&support::options().with_runtime_config(&cfg)).unwrap();
+    let shim = hosting::Shim::load(rt, support::fixture_shim_path()).unwrap();
+    type Upper = unsafe extern "system" fn(
+        *const hosting::MochiStr,
+        i32,
+        *mut *mut hosting::MochiStr,
+        *mut i32,
+        *mut MochiError,
+    ) -> i32;
+    let upper: Upper =
+        unsafe { shim.export(support::EXPORTS, "mochi_abi_fixture_lists_upper") }.unwrap();
+    let arg = [hosting::MochiStr::borrowed("é")];
+    let (mut p, mut n, mut err) = (std::ptr::null_mut(), 0, MochiError::new());
+    shim.check(
+        unsafe { upper(arg.as_ptr(), 1, &mut p, &mut n, &mut err) },
+        &mut err,
+    )
+    .unwrap();
+    let got = unsafe { (*p).as_bytes() }.unwrap().to_vec();
+    unsafe { shim.free(p.cast()) };
+    type Prop =
+        unsafe extern "system" fn(*const u8, i32, *mut *mut u8, *mut i32, *mut MochiError) -> i32;
+    let prop: Prop = unsafe {
+        shim.export(
+            support::EXPORTS,
+            "mochi_abi_fixture_host_info_app_context_value",
+        )
+    }
+    .unwrap();
+    let name = hosting::MochiStr::borrowed("System.Globalization.Invariant");
+    let (mut p, mut n) = (std::ptr::null_mut(), 0);
+    shim.check(
+        unsafe { prop(name.ptr, name.len, &mut p, &mut n, &mut err) },
+        &mut err,
+    )
+    .unwrap();
+    let invariant = unsafe { shim.take_string(p, n) };
+    println!(
+        "MOCHI_USER_CONFIG version={} upper={} invariant={}",
+        rt.version(),
+        String::from_utf8(got).unwrap(),
+        invariant.as_deref().unwrap_or("<unset>")
+    );
+}
+
+#[test]
+fn a_user_runtimeconfig_gets_the_host_properties() {
+    let (out, _) = run_child("user-config");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let installed = hosting::DotnetInstall::probe(&support::dotnet8_root()).unwrap();
+    let newest8 = hosting::FrameworkRequirement::net(8, 0)
+        .select(&installed.runtimes)
+        .unwrap()
+        .clone();
+    assert!(
+        stdout.contains(&format!(
+            "MOCHI_USER_CONFIG version={newest8} upper=É invariant=true"
+        )),
+        "{stdout}"
     );
 }
