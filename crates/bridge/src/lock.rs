@@ -267,7 +267,20 @@ where
         }
         Err(e) => return Err(e.into()),
     };
-    let resolution = resolve(registry, &request_for(&manifest))?;
+    let mut request = request_for(&manifest);
+    if let Some(previous) = &previous {
+        request.preferred = previous
+            .packages
+            .iter()
+            .filter_map(|p| {
+                Some((
+                    p.id.to_ascii_lowercase(),
+                    NuGetVersion::parse(&p.version).ok()?,
+                ))
+            })
+            .collect();
+    }
+    let resolution = resolve(registry, &request)?;
     let (lockfile, warnings) = build_lockfile(
         &manifest,
         &resolution,
@@ -302,6 +315,7 @@ pub fn request_for(manifest: &Manifest) -> ResolveRequest {
             })
             .collect(),
         framework: manifest.dotnet.framework.clone(),
+        preferred: BTreeMap::new(),
     }
 }
 

@@ -56,6 +56,10 @@ pub struct RootRequirement {
 pub struct ResolveRequest {
     pub roots: Vec<RootRequirement>,
     pub framework: Framework,
+    /// Versions already recorded (mochi.lock), by lower-case id. A recorded version is
+    /// kept while it still satisfies every requirement on it, so re-locking does not
+    /// move a floating range or follow a newly published version.
+    pub preferred: BTreeMap<String, NuGetVersion>,
 }
 
 /// One package of the resolved graph.
@@ -372,6 +376,12 @@ impl Resolver<'_> {
     ) -> Result<NuGetVersion, ResolveError> {
         let first_path = reqs[0].path.clone();
         let available = self.available(name, &first_path)?.to_vec();
+        if let Some(p) = self.request.preferred.get(&name.to_ascii_lowercase())
+            && available.contains(p)
+            && reqs.iter().all(|r| r.range.satisfies(p))
+        {
+            return Ok(p.clone());
+        }
         if direct {
             let root = reqs
                 .iter()

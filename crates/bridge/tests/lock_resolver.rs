@@ -21,6 +21,7 @@ fn request(roots: &[(&str, &str)]) -> ResolveRequest {
             })
             .collect(),
         framework: fw("net8.0"),
+        preferred: Default::default(),
     }
 }
 
@@ -246,4 +247,40 @@ fn bad_dependency_range_names_package() {
     let e = resolve(&ix, &request(&[("A", "1.0")])).unwrap_err();
     let msg = e.to_string();
     assert!(msg.contains("A 1.0.0 declares a dependency on B"), "{msg}");
+}
+
+#[test]
+fn recorded_versions_are_kept_while_they_still_fit() {
+    let mut ix = MemoryIndex::new();
+    ix.add("A", "13.0.1", &[("B", "1.0")])
+        .add("A", "13.0.3", &[("B", "1.0")])
+        .add("B", "1.0.0", &[])
+        .add("B", "1.5.0", &[]);
+    let mut req = request(&[("A", "13.*")]);
+    let first = resolve(&ix, &req).unwrap();
+    assert_eq!(first.packages["a"].version.to_string(), "13.0.3");
+    // A newer version is published; a re-lock with the recorded versions keeps them.
+    ix.add("A", "13.0.9", &[("B", "1.5")]);
+    req.preferred = first
+        .packages
+        .iter()
+        .map(|(k, p)| (k.clone(), p.version.clone()))
+        .collect();
+    let again = resolve(&ix, &req).unwrap();
+    assert_eq!(again, first);
+    // Without them, the float moves, and B follows the new requirement.
+    req.preferred.clear();
+    let fresh = resolve(&ix, &req).unwrap();
+    assert_eq!(fresh.packages["a"].version.to_string(), "13.0.9");
+    assert_eq!(fresh.packages["b"].version.to_string(), "1.5.0");
+    // A recorded version that no longer fits the manifest is dropped.
+    req.preferred = first
+        .packages
+        .iter()
+        .map(|(k, p)| (k.clone(), p.version.clone()))
+        .collect();
+    req.roots[0].range = VersionRange::parse("[13.0.9]").unwrap();
+    let moved = resolve(&ix, &req).unwrap();
+    assert_eq!(moved.packages["a"].version.to_string(), "13.0.9");
+    assert_eq!(moved.packages["b"].version.to_string(), "1.5.0");
 }
