@@ -29,6 +29,7 @@ fn options() -> ClientOptions {
         retry: fast_retry(),
         parallelism: 4,
         global_packages_folder: None,
+        source_mapping: None,
     }
 }
 
@@ -922,4 +923,69 @@ fn retry_after_is_honoured_within_the_backoff_bound() {
         .download("Diamond.Base", "2.0.0")
         .unwrap();
     assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+}
+
+#[test]
+fn package_source_mapping_keeps_packages_on_their_sources() {
+    let pkgs = graphs::diamond();
+    // Both registries serve everything; the mapping sends Diamond.Base to "inner" only.
+    let outer = Registry::start(&pkgs).unwrap();
+    let inner = Registry::start(&pkgs).unwrap();
+    let named = |name: &str, url: String| PackageSource {
+        name: name.to_string(),
+        location: SourceLocation::Http(url),
+    };
+    let mapping = bridge::nuget::SourceMapping {
+        sources: vec![
+            ("outer".to_string(), vec!["*".to_string()]),
+            ("inner".to_string(), vec!["Diamond.Base".to_string()]),
+        ],
+        exempt: vec![],
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let client = NuGetClient::new(
+        vec![
+            named("outer", outer.index_url()),
+            named("inner", inner.index_url()),
+        ],
+        PackageCache::open(tmp.path()).unwrap(),
+        ClientOptions {
+            source_mapping: Some(mapping),
+            ..options()
+        },
+    );
+    assert_eq!(
+        client.download("Diamond.Base", "1.0.0").unwrap().source,
+        inner.index_url()
+    );
+    assert_eq!(client.list_versions("Diamond.Base").unwrap().len(), 3);
+    assert_eq!(
+        outer.hits("diamond.base"),
+        0,
+        "never asked the unmapped source"
+    );
+    assert_eq!(
+        client.download("Diamond.Left", "1.0.0").unwrap().source,
+        outer.index_url()
+    );
+
+    let strict = NuGetClient::new(
+        vec![named("inner", inner.index_url())],
+        PackageCache::open(tmp.path().join("c2")).unwrap(),
+        ClientOptions {
+            source_mapping: Some(bridge::nuget::SourceMapping {
+                sources: vec![("inner".to_string(), vec!["Diamond.Base".to_string()])],
+                exempt: vec![],
+            }),
+            ..options()
+        },
+    );
+    let e = strict.download("Diamond.App", "1.0.0").unwrap_err();
+    assert!(matches!(e, NuGetError::NoMappedSource { .. }), "{e}");
+    assert!(
+        e.to_string()
+            .contains("<package pattern=\"Diamond.App\" />"),
+        "{e}"
+    );
+    assert_eq!(inner.hits("diamond.app"), 0);
 }

@@ -265,3 +265,55 @@ fn malformed_config_names_the_file() {
     let e = load_sources(&discovery(&t), &[], &t.app).unwrap_err();
     assert!(e.to_string().contains("has no value attribute"), "{e}");
 }
+
+#[test]
+fn package_source_mapping_picks_the_most_specific_pattern() {
+    let t = tree();
+    write(
+        &t.user,
+        &config(
+            r#"<packageSources><add key="nuget.org" value="https://api.nuget.org/v3/index.json" /></packageSources>
+<packageSourceMapping><packageSource key="nuget.org"><package pattern="*" /></packageSource></packageSourceMapping>"#,
+        ),
+    );
+    write(
+        &t.app.join("NuGet.Config"),
+        &config(
+            r#"<packageSources><add key="contoso" value="https://contoso.example/v3/index.json" /><add key="mirror" value="https://mirror.example/v3/index.json" /></packageSources>
+<packageSourceMapping>
+  <packageSource key="contoso"><package pattern="Contoso.*" /><package pattern="Exact.Id" /></packageSource>
+  <packageSource key="mirror"><package pattern="contoso.*" /><package pattern="Contoso.Secret.*" /></packageSource>
+</packageSourceMapping>"#,
+        ),
+    );
+    let manifest = vec![("vendored".to_string(), "vendor".to_string())];
+    let set = load_sources(&discovery(&t), &manifest, &t.app).unwrap();
+    let m = set.source_mapping.expect("mapping defined");
+    let allowed = |id: &str| -> Vec<String> {
+        set.sources
+            .iter()
+            .filter(|s| m.allows(&s.name, id))
+            .map(|s| s.name.clone())
+            .collect()
+    };
+    assert_eq!(allowed("Newtonsoft.Json"), ["vendored", "nuget.org"]);
+    assert_eq!(allowed("Contoso.Lib"), ["vendored", "contoso", "mirror"]);
+    assert_eq!(allowed("contoso.secret.keys"), ["vendored", "mirror"]);
+    assert_eq!(allowed("exact.id"), ["vendored", "contoso"]);
+    assert_eq!(allowed("Exact.Id.Not"), ["vendored", "nuget.org"]);
+
+    // Without a catch-all, unmatched ids have no source (the manifest's excepted).
+    write(
+        &t.user,
+        &config(
+            r#"<packageSources><add key="nuget.org" value="https://api.nuget.org/v3/index.json" /></packageSources>"#,
+        ),
+    );
+    let set = load_sources(&discovery(&t), &[], &t.app).unwrap();
+    let m = set.source_mapping.unwrap();
+    assert!(
+        set.sources
+            .iter()
+            .all(|s| !m.allows(&s.name, "Newtonsoft.Json"))
+    );
+}

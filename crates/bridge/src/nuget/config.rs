@@ -101,6 +101,53 @@ pub struct SourceSet {
     pub files: Vec<PathBuf>,
     /// `<config><add key="globalPackagesFolder">` if any file sets it.
     pub global_packages_folder: Option<PathBuf>,
+    /// `<packageSourceMapping>`, when any file defines one.
+    pub source_mapping: Option<SourceMapping>,
+}
+
+/// NuGet's package source mapping: which sources may serve which package ids.
+///
+/// Patterns are an exact id, a prefix ending in `*`, or `*` alone (case-insensitive).
+/// The most specific matching pattern wins (exact, then the longest prefix); every
+/// source mapped with that pattern may serve the package, no other. Sources that come
+/// from the manifest are not subject to the mapping.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SourceMapping {
+    /// `(source key, patterns)` in file order.
+    pub sources: Vec<(String, Vec<String>)>,
+    /// Source names exempt from the mapping (the manifest's own sources).
+    pub exempt: Vec<String>,
+}
+
+impl SourceMapping {
+    /// How specifically `pattern` matches `id` (higher is more specific).
+    fn specificity(pattern: &str, id: &str) -> Option<usize> {
+        let (p, id) = (pattern.to_ascii_lowercase(), id.to_ascii_lowercase());
+        match p.strip_suffix('*') {
+            Some(prefix) if id.starts_with(prefix) => Some(prefix.len()),
+            Some(_) => None,
+            None => (p == id).then_some(usize::MAX),
+        }
+    }
+
+    /// May the source named `source` serve package `id`?
+    pub fn allows(&self, source: &str, id: &str) -> bool {
+        if self.exempt.iter().any(|e| e == source) {
+            return true;
+        }
+        let best = |patterns: &[String]| {
+            patterns
+                .iter()
+                .filter_map(|p| Self::specificity(p, id))
+                .max()
+        };
+        let Some(top) = self.sources.iter().filter_map(|(_, ps)| best(ps)).max() else {
+            return false;
+        };
+        self.sources
+            .iter()
+            .any(|(k, ps)| k.eq_ignore_ascii_case(source) && best(ps) == Some(top))
+    }
 }
 
 /// File names NuGet accepts in a folder, in the order it tries them on a
@@ -149,26 +196,21 @@ pub fn load_sources(
         files.push(user.clone());
     }
 
-    let mut entries: Vec<Entry> = Vec::new();
-    let mut disabled: Vec<String> = Vec::new();
-    let mut global_packages_folder = None;
+    let mut merged = Merged::default();
     // Apply lowest priority first, so later files override earlier ones.
     for (rank, file) in files.iter().enumerate().rev() {
         let text = std::fs::read_to_string(file).map_err(|e| NuGetError::Config {
             path: file.clone(),
             message: e.to_string(),
         })?;
-        let base_dir = file.parent().unwrap_or(Path::new("/")).to_path_buf();
-        apply_file(
-            &text,
-            file,
-            &base_dir,
-            rank,
-            &mut entries,
-            &mut disabled,
-            &mut global_packages_folder,
-        )?;
+        apply_file(&text, file, rank, &mut merged)?;
     }
+    let Merged {
+        mut entries,
+        disabled,
+        global_packages_folder,
+        mapping,
+    } = merged;
     entries.sort_by_key(|e| (e.rank, e.position));
 
     let disabled_set: HashSet<String> = disabled.iter().map(|d| d.to_ascii_lowercase()).collect();
@@ -194,23 +236,36 @@ pub fn load_sources(
     // The same location twice is queried once, at its highest priority.
     let mut seen = HashSet::new();
     sources.retain(|s| seen.insert(s.location.clone()));
+    let source_mapping = (!mapping.is_empty()).then(|| SourceMapping {
+        sources: mapping,
+        exempt: manifest_sources.iter().map(|(n, _)| n.clone()).collect(),
+    });
     Ok(SourceSet {
         sources,
         disabled: disabled_defined,
         files,
         global_packages_folder,
+        source_mapping,
     })
 }
 
-fn apply_file(
-    text: &str,
-    file: &Path,
-    base_dir: &Path,
-    rank: usize,
-    entries: &mut Vec<Entry>,
-    disabled: &mut Vec<String>,
-    global_packages_folder: &mut Option<PathBuf>,
-) -> Result<(), NuGetError> {
+/// The state accumulated while applying config files.
+#[derive(Debug, Default)]
+struct Merged {
+    entries: Vec<Entry>,
+    disabled: Vec<String>,
+    global_packages_folder: Option<PathBuf>,
+    mapping: Vec<(String, Vec<String>)>,
+}
+
+fn apply_file(text: &str, file: &Path, rank: usize, merged: &mut Merged) -> Result<(), NuGetError> {
+    let base_dir = file.parent().unwrap_or(Path::new("/"));
+    let Merged {
+        entries,
+        disabled,
+        global_packages_folder,
+        mapping,
+    } = merged;
     let err = |message: String| NuGetError::Config {
         path: file.to_path_buf(),
         message,
@@ -276,6 +331,26 @@ fn apply_file(
                         "remove" => {
                             let key = attr(item, "key")?;
                             disabled.retain(|d| !d.eq_ignore_ascii_case(&key));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            "packageSourceMapping" => {
+                for item in section.children().filter(|n| n.is_element()) {
+                    match item.tag_name().name() {
+                        "clear" => mapping.clear(),
+                        "packageSource" => {
+                            let key = attr(item, "key")?;
+                            let mut patterns = Vec::new();
+                            for p in item
+                                .children()
+                                .filter(|n| n.is_element() && n.tag_name().name() == "package")
+                            {
+                                patterns.push(attr(p, "pattern")?.trim().to_string());
+                            }
+                            mapping.retain(|(k, _)| !k.eq_ignore_ascii_case(&key));
+                            mapping.push((key, patterns));
                         }
                         _ => {}
                     }

@@ -47,6 +47,13 @@ pub enum NuGetError {
         sources: Vec<String>,
     },
 
+    /// NuGet.config's package source mapping allows no configured source to serve
+    /// this package.
+    #[error(
+        "package {id} matches no pattern of the package source mapping in NuGet.config, so no source may serve it\n  hint: add <package pattern=\"{id}\" /> under the right <packageSource> in <packageSourceMapping>"
+    )]
+    NoMappedSource { id: String },
+
     /// `--offline` and the package is in neither the cache nor a local feed.
     #[error(
         "package {id} {version} is not in the cache and --offline forbids downloading it\n  hint: run once without --offline to fill the cache (or add a local folder feed that holds it)"

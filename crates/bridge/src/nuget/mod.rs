@@ -18,7 +18,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-pub use config::{ConfigDiscovery, PackageSource, SourceLocation, SourceSet, load_sources};
+pub use config::{
+    ConfigDiscovery, PackageSource, SourceLocation, SourceMapping, SourceSet, load_sources,
+};
 pub use error::NuGetError;
 pub use http::RetryPolicy;
 pub use service_index::ServiceEndpoints;
@@ -51,6 +53,9 @@ pub struct ClientOptions {
     pub parallelism: usize,
     /// NuGet's global packages folder, reused when hashes match. `None` disables it.
     pub global_packages_folder: Option<PathBuf>,
+    /// NuGet.config's `<packageSourceMapping>` (`SourceSet::source_mapping`): when set,
+    /// a package is fetched only from the sources mapped to it.
+    pub source_mapping: Option<SourceMapping>,
 }
 
 impl Default for ClientOptions {
@@ -61,6 +66,7 @@ impl Default for ClientOptions {
             retry: RetryPolicy::default(),
             parallelism: 6,
             global_packages_folder: default_global_packages_folder(),
+            source_mapping: None,
         }
     }
 }
@@ -190,9 +196,35 @@ impl NuGetClient {
         &self.options
     }
 
-    fn source_names(&self) -> Vec<String> {
+    /// The sources that may serve `id`, in priority order (all of them unless a
+    /// package source mapping says otherwise).
+    fn sources_for(&self, id: &str) -> Vec<&PackageSource> {
         self.sources
             .iter()
+            .filter(|s| {
+                self.options
+                    .source_mapping
+                    .as_ref()
+                    .is_none_or(|m| m.allows(&s.name, id))
+            })
+            .collect()
+    }
+
+    /// The error for a package no source had, or none was allowed to serve.
+    fn not_found(&self, id: &str, version: Option<&str>) -> NuGetError {
+        if !self.sources.is_empty() && self.sources_for(id).is_empty() {
+            return NuGetError::NoMappedSource { id: id.to_string() };
+        }
+        NuGetError::PackageNotFound {
+            id: id.to_string(),
+            version: version.map(str::to_string),
+            sources: self.source_names(id),
+        }
+    }
+
+    fn source_names(&self, id: &str) -> Vec<String> {
+        self.sources_for(id)
+            .into_iter()
             .map(PackageSource::display_location)
             .collect()
     }
@@ -274,7 +306,7 @@ impl NuGetClient {
                 out.extend(entries.iter().map(|e| e.version.clone()));
             }
         }
-        for source in &self.sources {
+        for source in self.sources_for(id) {
             match &source.location {
                 SourceLocation::Folder(dir) => {
                     out.extend(
@@ -315,11 +347,7 @@ impl NuGetClient {
             return Err(if self.options.offline {
                 NuGetError::OfflineNoVersions { id: id.to_string() }
             } else {
-                NuGetError::PackageNotFound {
-                    id: id.to_string(),
-                    version: None,
-                    sources: self.source_names(),
-                }
+                self.not_found(id, None)
             });
         }
         Ok(out)
@@ -411,7 +439,7 @@ impl NuGetClient {
                 return Ok(crate::nupkg::parse_nuspec(&bytes, &label, &label)?.dependency_groups);
             }
         }
-        for source in &self.sources {
+        for source in self.sources_for(id) {
             match &source.location {
                 SourceLocation::Folder(dir) => {
                     if let Some(e) = self.local_find(dir, id, version)? {
@@ -445,11 +473,7 @@ impl NuGetClient {
                 version: version.to_string(),
             }
         } else {
-            NuGetError::PackageNotFound {
-                id: id.to_string(),
-                version: Some(version.to_string()),
-                sources: self.source_names(),
-            }
+            self.not_found(id, Some(version))
         })
     }
 
@@ -487,7 +511,7 @@ impl NuGetClient {
         {
             return Ok(hit);
         }
-        for source in &self.sources {
+        for source in self.sources_for(id) {
             match &source.location {
                 SourceLocation::Folder(dir) => {
                     if let Some(e) = self.local_find(dir, id, version)? {
@@ -516,11 +540,7 @@ impl NuGetClient {
                 version: version.to_string(),
             }
         } else {
-            NuGetError::PackageNotFound {
-                id: id.to_string(),
-                version: Some(version.to_string()),
-                sources: self.source_names(),
-            }
+            self.not_found(id, Some(version))
         })
     }
 
