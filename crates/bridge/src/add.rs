@@ -51,6 +51,8 @@ pub enum AddError {
         "{id} has no versions on any source\n  hint: check the id and the sources in NuGet.config"
     )]
     NoVersions { id: String },
+    #[error(transparent)]
+    Setup(LockError),
     #[error("{source}\n  note: mochi.toml was restored; `{id}` was not added")]
     Lock {
         id: String,
@@ -274,16 +276,10 @@ pub fn run_with_nuget(
     offline: bool,
     options: &LockOptions,
 ) -> Result<(String, String, LockOutcome), AddError> {
-    let manifest = crate::manifest::Manifest::load(manifest_path).map_err(|e| AddError::Lock {
-        id: spec.into(),
-        source: e.into(),
-    })?;
-    let client = crate::lock::open_client(&manifest, offline, options.quiet).map_err(|source| {
-        AddError::Lock {
-            id: spec.into(),
-            source,
-        }
-    })?;
+    let manifest =
+        crate::manifest::Manifest::load(manifest_path).map_err(|e| AddError::Setup(e.into()))?;
+    let client =
+        crate::lock::open_client(&manifest, offline, options.quiet).map_err(AddError::Setup)?;
     run(
         manifest_path,
         spec,

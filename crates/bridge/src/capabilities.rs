@@ -204,15 +204,25 @@ impl fmt::Display for CapabilityError {
             "capability audit failed: {} does not grant what these packages need:",
             self.manifest
         )?;
-        for v in &self.violations {
+        // One line per package, its capabilities joined: violations are sorted by id.
+        let mut i = 0;
+        while i < self.violations.len() {
+            let v = &self.violations[i];
+            let caps: Vec<String> = self.violations[i..]
+                .iter()
+                .take_while(|w| w.id == v.id && w.version == v.version)
+                .map(|w| format!("`{}`", w.capability))
+                .collect();
+            i += caps.len();
+            let caps = caps.join(" and ");
             if v.unknown {
                 writeln!(
                     f,
-                    "  - {} {} needs `{}` (it is not in the capability database, so it counts as needing every capability)",
-                    v.id, v.version, v.capability
+                    "  - {} {} needs {caps} (it is not in the capability database, so it counts as needing every capability)",
+                    v.id, v.version
                 )?;
             } else {
-                writeln!(f, "  - {} {} needs `{}`", v.id, v.version, v.capability)?;
+                writeln!(f, "  - {} {} needs {caps}", v.id, v.version)?;
             }
         }
         let missing = self.missing();
@@ -322,7 +332,9 @@ mod tests {
         let msg = e.to_string();
         assert!(msg.contains("Mochi.Test.Net 2.1.0 needs `net`"), "{msg}");
         assert!(
-            msg.contains("Some.Unknown 1.0.0 needs `fs` (it is not in the capability database"),
+            msg.contains(
+                "Some.Unknown 1.0.0 needs `fs` and `net` (it is not in the capability database"
+            ),
             "{msg}"
         );
         assert!(

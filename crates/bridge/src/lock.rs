@@ -247,7 +247,7 @@ where
             crate::add::grant_capabilities(manifest_path, &options.accept_capabilities)?;
     }
     let manifest = Manifest::load(manifest_path)?;
-    let lockfile_path = manifest.root_dir().join(LOCK_FILE);
+    let lockfile_path = manifest.path.with_file_name(LOCK_FILE);
     if options.check {
         let lockfile = check(&manifest, &lockfile_path, registry, hasher, options)?;
         return Ok(LockOutcome {

@@ -419,10 +419,10 @@ fn capability_audit_and_accept_capability() {
     let p = Project::new(&registry, &manifest);
     let e = p.fails(&["lock"]);
     assert!(
-        e.contains("Shop.App 1.0.0 needs `fs` (it is not in the capability database"),
+        e.contains("Shop.App 1.0.0 needs `fs` and `net` (it is not in the capability database"),
         "{e}"
     );
-    assert!(e.contains("Shop.Base 1.1.0 needs `net`"), "{e}");
+    assert!(e.contains("Shop.Base 1.1.0 needs `fs` and `net`"), "{e}");
     assert!(
         e.contains("fix: run `mochi-dotnet lock --accept-capability=fs --accept-capability=net`"),
         "{e}"
