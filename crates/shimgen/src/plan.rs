@@ -939,6 +939,11 @@ impl<'s> Builder<'s> {
             }
         }
         let param_types: Vec<TypeSig> = m.params.iter().map(|p| p.r#type.clone()).collect();
+        let mut suffix = params_suffix(&param_types);
+        if matches!(m.name.as_str(), "op_Implicit" | "op_Explicit") {
+            // Conversion operators overload on their return type too.
+            suffix = format!("{suffix}_to_{}", type_suffix(&m.returns.r#type));
+        }
         let substituted: Vec<String> = m
             .params
             .iter()
@@ -966,7 +971,7 @@ impl<'s> Builder<'s> {
             source,
             member_snake,
             member_alias,
-            suffix: params_suffix(&param_types),
+            suffix,
         })
     }
 
@@ -1522,12 +1527,13 @@ fn finish(
         for i in dup {
             let d = &drafts[i];
             let key = format!(
-                "{:?}|{}|{}|{}|{}",
+                "{:?}|{}|{}|{}|{}|{}",
                 d.kind,
                 d.target.declaring_type,
                 d.target.member,
                 d.target.parameter_types.join(","),
-                d.target.generic_arguments.join(",")
+                d.target.generic_arguments.join(","),
+                d.returns.clr
             );
             let h = short_hash(&key);
             if let Some(e) = &mut names[i].0 {

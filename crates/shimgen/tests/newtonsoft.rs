@@ -35,10 +35,7 @@ fn newtonsoft_common_entry_points_are_translated() {
         BindOptions { package: "json".into(), monomorphise: mono(), ..Default::default() },
     );
     let plan = &out.plan;
-    std::fs::write("/tmp/nj.plan.json", &out.plan_json).ok();
-    std::fs::write("/tmp/nj.skipped.txt", &out.skipped_txt).ok();
-    std::fs::write("/tmp/nj.extern.mochi", &out.extern_mochi).ok();
-    std::fs::write("/tmp/nj.alias.mochi", &out.alias_mochi).ok();
+    common::assert_mochi_parses(&out);
     let translated = |prefix: &str| -> Vec<&str> {
         plan.items.iter().filter(|i| i.source.starts_with(prefix)).map(|i| i.source.as_str()).collect()
     };
