@@ -280,7 +280,10 @@ where
             })
             .collect();
     }
-    let resolution = resolve(registry, &request)?;
+    let spinner = resolving_spinner(options.quiet);
+    let resolution = resolve(registry, &request);
+    spinner.finish_and_clear();
+    let resolution = resolution?;
     let (lockfile, warnings) = build_lockfile(
         &manifest,
         &resolution,
@@ -464,6 +467,17 @@ fn build_lockfile(
     let mut lockfile = Lockfile { packages: out };
     lockfile.canonicalize();
     Ok((lockfile, resolution.warnings.clone()))
+}
+
+/// A spinner while the resolver talks to the sources (a terminal only).
+fn resolving_spinner(quiet: bool) -> indicatif::ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message("Resolving [dotnet-dependencies]");
+    bar.enable_steady_tick(std::time::Duration::from_millis(100));
+    bar
 }
 
 fn progress_bar(len: usize, quiet: bool) -> indicatif::ProgressBar {
@@ -680,4 +694,156 @@ pub fn summary(outcome: &LockOutcome, check: bool) -> String {
         s.push_str(&format!("{file} unchanged ({n} package{plural})\n"));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nupkg::{AssemblyGroup, Nuspec, PackageContents};
+
+    fn contents(lib: &[(&str, &[&str])], refs: &[(&str, &[&str])]) -> PackageContents {
+        let groups = |g: &[(&str, &[&str])], top: &str| {
+            g.iter()
+                .map(|(folder, files)| AssemblyGroup {
+                    folder: folder.to_string(),
+                    assemblies: files
+                        .iter()
+                        .map(|f| {
+                            if folder.is_empty() {
+                                format!("{top}/{f}")
+                            } else {
+                                format!("{top}/{folder}/{f}")
+                            }
+                        })
+                        .collect(),
+                })
+                .collect()
+        };
+        PackageContents {
+            nuspec: Nuspec::default(),
+            nuspec_file: "x.nuspec".into(),
+            lib: groups(lib, "lib"),
+            ref_groups: groups(refs, "ref"),
+        }
+    }
+
+    fn fw(s: &str) -> Framework {
+        Framework::parse(s).unwrap()
+    }
+
+    #[test]
+    fn assets_prefer_ref_then_nearest_lib() {
+        let c = contents(
+            &[
+                ("net45", &["A.dll"]),
+                ("netstandard2.0", &["A.dll"]),
+                ("net6.0", &["A.dll"]),
+            ],
+            &[],
+        );
+        let a = select_assets("A", &fw("net8.0"), &c).unwrap();
+        assert_eq!(a.framework, "net6.0");
+        assert_eq!(a.assemblies, ["lib/net6.0/A.dll"]);
+        let a = select_assets("A", &fw("netcoreapp3.1"), &c).unwrap();
+        assert_eq!(a.framework, "netstandard2.0");
+
+        let c = contents(
+            &[("net8.0", &["A.dll"])],
+            &[("netstandard2.0", &["A.dll", "B.dll"])],
+        );
+        let a = select_assets("A", &fw("net8.0"), &c).unwrap();
+        assert_eq!(
+            a.framework, "netstandard2.0",
+            "compile assets come from ref/"
+        );
+        assert_eq!(
+            a.assemblies,
+            ["ref/netstandard2.0/A.dll", "ref/netstandard2.0/B.dll"]
+        );
+
+        let c = contents(
+            &[("", &["Root.dll"]), ("portable-net45+win8", &["P.dll"])],
+            &[],
+        );
+        let a = select_assets("A", &fw("net8.0"), &c).unwrap();
+        assert_eq!((a.framework.as_str(), a.assemblies.len()), ("any", 1));
+
+        let c = contents(&[], &[]);
+        let a = select_assets("Meta", &fw("net8.0"), &c).unwrap();
+        assert_eq!(a.framework, "none");
+        assert!(a.assemblies.is_empty());
+
+        // A `_._` placeholder group: compatible, nothing to reference.
+        let c = contents(&[("net45", &["A.dll"]), ("netstandard2.0", &[])], &[]);
+        let a = select_assets("A", &fw("net8.0"), &c).unwrap();
+        assert_eq!(a.framework, "netstandard2.0");
+        assert!(a.assemblies.is_empty());
+    }
+
+    #[test]
+    fn incompatible_assets_list_what_is_offered() {
+        let c = contents(
+            &[("net45", &["A.dll"]), ("portable-net45+win8", &["A.dll"])],
+            &[],
+        );
+        let e = select_assets("Old", &fw("net8.0"), &c).unwrap_err();
+        assert_eq!(e.offered, ["net45", "portable-net45+win8"]);
+        assert!(
+            e.to_string()
+                .contains("Old has no assets compatible with net8.0")
+        );
+    }
+
+    struct NameHasher;
+    impl AssemblyHasher for NameHasher {
+        fn surface_sha256(&self, assembly: &Path) -> Result<String, String> {
+            let name = assembly.file_name().unwrap().to_string_lossy();
+            if name.starts_with("Bad") {
+                return Err("not managed".into());
+            }
+            Ok(format!("{:x}", Sha256::digest(name.as_bytes())))
+        }
+    }
+
+    #[test]
+    fn metadata_sha256_is_order_independent_and_documented() {
+        let root = Path::new("/pkg");
+        let a = metadata_sha256(
+            root,
+            &["lib/x/B.dll".into(), "lib/x/A.dll".into()],
+            &NameHasher,
+        )
+        .unwrap();
+        let b = metadata_sha256(
+            root,
+            &["lib/x/A.dll".into(), "lib/x/B.dll".into()],
+            &NameHasher,
+        )
+        .unwrap();
+        assert_eq!(a, b);
+        let sha = |s: &str| format!("{:x}", Sha256::digest(s.as_bytes()));
+        let text = format!("A.dll\0{}\nB.dll\0{}\n", sha("A.dll"), sha("B.dll"));
+        assert_eq!(a, sha(&text));
+        assert_eq!(metadata_sha256(root, &[], &NameHasher).unwrap(), sha(""));
+        let e = metadata_sha256(root, &["lib/x/Bad.dll".into()], &NameHasher).unwrap_err();
+        assert_eq!(e.0, PathBuf::from("lib/x/Bad.dll"));
+    }
+
+    #[test]
+    fn in_tree_folder_sources_are_recorded_relative() {
+        let base = std::path::absolute(".").unwrap();
+        let feed = base.join("feed");
+        assert_eq!(
+            portable_source(&feed.display().to_string(), Path::new(".")),
+            "./feed"
+        );
+        assert_eq!(
+            portable_source("/elsewhere/feed", Path::new(".")),
+            "/elsewhere/feed"
+        );
+        assert_eq!(
+            portable_source("https://api.nuget.org/v3/index.json", Path::new(".")),
+            "https://api.nuget.org/v3/index.json"
+        );
+    }
 }
