@@ -89,6 +89,29 @@ fn calls(c: &mut Criterion) {
             v
         })
     });
+    g.throughput(Throughput::Elements(1));
+    type New = unsafe extern "system" fn(*const u8, i32, i64, *mut isize, *mut MochiError) -> i32;
+    let new: New = export(shim, "mochi_abi_fixture_counter_new");
+    g.bench_function("handle_new_release", |b| {
+        let name = MochiStr::borrowed("c");
+        let mut err = MochiError::new();
+        b.iter(|| {
+            let mut h = 0;
+            unsafe { new(name.ptr, name.len, black_box(1), &mut h, &mut err) };
+            shim.release_handle(h).unwrap();
+        })
+    });
+    type Fail = unsafe extern "system" fn(*const u8, i32, *mut i32, *mut MochiError) -> i32;
+    let throw: Fail = export(shim, "mochi_abi_fixture_failing_throw");
+    g.bench_function("exception_to_error_value", |b| {
+        let msg = MochiStr::borrowed("boom");
+        let mut err = MochiError::new();
+        b.iter(|| {
+            let mut out = 0;
+            let s = unsafe { throw(msg.ptr, msg.len, &mut out, &mut err) };
+            shim.check(s, &mut err).unwrap_err()
+        })
+    });
     g.finish();
 
     // The cache, for the cost of looking an export up again.

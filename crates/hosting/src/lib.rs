@@ -13,6 +13,7 @@
 //! do it for their thread), so a NullReferenceException in managed code becomes
 //! an error value instead of killing the process.
 
+#[cfg(unix)]
 mod altstack;
 pub mod capi;
 pub mod error;
@@ -23,6 +24,7 @@ pub mod shim;
 pub mod status;
 pub mod version;
 
+#[cfg(unix)]
 pub use altstack::ALTSTACK_SIZE;
 pub use error::{Error, Result};
 pub use locate::{DotnetInstall, FrameworkRequirement, Locator, RollForward};
@@ -38,5 +40,7 @@ pub const SHIM_ABI_CS: &str = include_str!("../csharp/ShimAbi.cs");
 /// CoreCLR can turn a null dereference into a NullReferenceException; call it on
 /// every thread before it calls shim exports.
 pub fn prepare_current_thread() -> Result<()> {
-    altstack::prepare_current_thread().map_err(Error::AltStack)
+    #[cfg(unix)]
+    altstack::prepare_current_thread().map_err(Error::AltStack)?;
+    Ok(())
 }

@@ -16,7 +16,6 @@ use netcorehost::hostfxr::{
 use netcorehost::pdcstring::PdCString;
 use serde_json::Value;
 
-use crate::altstack;
 use crate::error::{Error, Result};
 use crate::locate::{DotnetInstall, FrameworkRequirement, Locator};
 use crate::runtimeconfig::{self, RuntimeConfig};
@@ -153,7 +152,7 @@ impl Runtime {
     /// `options`' framework (its other options are then ignored: a process has
     /// one runtime). Also enlarges this thread's alternate signal stack.
     pub fn start(options: &RuntimeOptions) -> Result<&'static Runtime> {
-        altstack::prepare_current_thread().map_err(Error::AltStack)?;
+        crate::prepare_current_thread()?;
         let req = options.requirement()?;
         if let Some(rt) = RUNTIME.get() {
             return rt.serving(&req);
@@ -327,7 +326,7 @@ impl Runtime {
         if let Some(e) = self.cached(key, assembly, type_name, method) {
             return Ok(e);
         }
-        altstack::prepare_current_thread().map_err(Error::AltStack)?;
+        crate::prepare_current_thread()?;
         let loader = self.loader.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(e) = self.cached(key, assembly, type_name, method) {
             return Ok(e);

@@ -663,3 +663,49 @@ fn enums_bools_and_floats() {
     call!(hours, 2, 0.5, &mut h).unwrap();
     assert_eq!(h, 8.0);
 }
+
+mod properties {
+    use super::*;
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_string_round_trips(s in any::<String>()) {
+            let echo: StrFn = export("mochi_abi_fixture_text_echo");
+            prop_assert_eq!(str_call(echo, Some(&s)).unwrap(), Some(s));
+        }
+
+        #[test]
+        fn any_list_round_trips(xs in vec(any::<i64>(), 0..3000)) {
+            type Doubled = unsafe extern "system" fn(*const i64, i32, *mut *mut i64, *mut i32, *mut MochiError) -> i32;
+            let doubled: Doubled = export("mochi_abi_fixture_lists_doubled");
+            let (mut p, mut n) = (ptr::null_mut(), 0);
+            call!(doubled, xs.as_ptr(), xs.len() as i32, &mut p, &mut n).unwrap();
+            let want: Vec<i64> = xs.iter().map(|x| x.wrapping_mul(2)).collect();
+            prop_assert_eq!(take_i64s(p, n), want, "C# long arithmetic is unchecked");
+        }
+
+        #[test]
+        fn any_string_list_round_trips_upper_cased(xs in vec(proptest::option::of(any::<String>()), 0..50)) {
+            type Upper = unsafe extern "system" fn(*const MochiStr, i32, *mut *mut MochiStr, *mut i32, *mut MochiError) -> i32;
+            let upper: Upper = export("mochi_abi_fixture_lists_upper");
+            let args: Vec<MochiStr> = xs.iter().map(|x| x.as_deref().map_or(MochiStr::NULL, MochiStr::borrowed)).collect();
+            let (mut p, mut n) = (ptr::null_mut(), 0);
+            call!(upper, args.as_ptr(), args.len() as i32, &mut p, &mut n).unwrap();
+            prop_assert_eq!(n as usize, xs.len());
+            let items: &[MochiStr] = if n > 0 { unsafe { std::slice::from_raw_parts(p, n as usize) } } else { &[] };
+            for (x, item) in xs.iter().zip(items) {
+                let got = unsafe { item.as_bytes() }.map(|b| String::from_utf8(b.to_vec()).unwrap());
+                prop_assert_eq!(got.is_some(), x.is_some());
+                if let (Some(g), Some(x)) = (got, x) {
+                    // Same number of chars as .NET's per-UTF-16-unit invariant upper-casing keeps.
+                    prop_assert_eq!(g.encode_utf16().count(), x.encode_utf16().count());
+                }
+            }
+            unsafe { shim().free(p.cast()) };
+        }
+    }
+}

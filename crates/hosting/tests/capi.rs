@@ -1,6 +1,7 @@
 //! The host's C API (include/mochi_dotnet.h) from C: a C library compiled with
 //! `cc` against the header calls .NET through it on the real runtime. Also
 //! keeps the header and src/capi.rs in step.
+#![cfg(unix)]
 
 mod support;
 
