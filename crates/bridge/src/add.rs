@@ -159,7 +159,7 @@ fn find_entry(deps: &Table, id: &str) -> Option<Vec<String>> {
             return Some(keys);
         }
         let next = match item {
-            Item::Table(t) if t.is_dotted() => t as &dyn toml_edit::TableLike,
+            Item::Table(t) if t.is_dotted() || t.is_implicit() => t as &dyn toml_edit::TableLike,
             Item::Value(Value::InlineTable(t)) if t.is_dotted() => t as &dyn toml_edit::TableLike,
             _ => return None,
         };

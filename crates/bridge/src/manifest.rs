@@ -323,7 +323,8 @@ fn flatten_dotted<'a>(
             format!("{prefix}.{name}")
         };
         let dotted = match item {
-            Item::Table(t) if t.is_dotted() => Some(t as &dyn TableLike),
+            // `[dotnet-dependencies.Newtonsoft.Json]` makes `Newtonsoft` an implicit table.
+            Item::Table(t) if t.is_dotted() || t.is_implicit() => Some(t as &dyn TableLike),
             Item::Value(Value::InlineTable(t)) if t.is_dotted() => Some(t as &dyn TableLike),
             _ => None,
         };

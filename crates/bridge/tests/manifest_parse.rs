@@ -104,6 +104,18 @@ fn unquoted_dotted_ids_are_package_ids() {
 }
 
 #[test]
+fn dependency_tables_with_dotted_headers() {
+    let m = parse(
+        "[dotnet-dependencies.Newtonsoft.Json]\nversion = \"13.0.1\"\nframework = \"netstandard2.0\"\n\n[dotnet-dependencies.Serilog]\nversion = \"3.0\"\n",
+    )
+    .unwrap();
+    let nj = &m.dependencies["newtonsoft.json"];
+    assert_eq!(nj.id, "Newtonsoft.Json");
+    assert_eq!(nj.framework.as_ref().unwrap().to_string(), "netstandard2.0");
+    assert_eq!(m.dependencies["serilog"].range.to_string(), "[3.0.0, )");
+}
+
+#[test]
 fn runtime_as_string() {
     let m = parse("[dotnet]\nruntime = \"win-x64\"\n").unwrap();
     assert_eq!(m.dotnet.runtime, "win-x64");
