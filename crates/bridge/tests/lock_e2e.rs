@@ -656,3 +656,26 @@ fn transient_server_faults_are_retried_and_persistent_ones_fail_clearly() {
     q.ok(&["lock", "--quiet"]);
     assert_eq!(q.lock_text(), good);
 }
+
+#[test]
+fn a_republished_package_is_refused_against_the_recorded_hash() {
+    let asm = require_assemblies!();
+    let registry = Registry::start(&shop(asm)).unwrap();
+    let p = Project::new(&registry, MANIFEST);
+    p.ok(&["lock", "--quiet"]);
+    let good = p.lock_text();
+
+    // The source now serves other bytes for the same Shop.Left 1.0.0.
+    let evil = PackageBuilder::new("Shop.Left", "1.0.0")
+        .dependency_group(Some(".NETStandard2.0"), &[("Shop.Base", "1.0.0")])
+        .file("lib/netstandard2.0/Shop.Left.dll", asm[0].clone())
+        .build();
+    registry.add_package(&evil);
+    // A machine with a cold cache re-locks the committed mochi.lock.
+    let q = Project::new(&registry, MANIFEST);
+    q.set_lock_text(&good);
+    let e = q.fails(&["lock"]);
+    assert!(e.contains("cannot fetch Shop.Left 1.0.0"), "{e}");
+    assert!(e.contains("mochi.lock records a different SHA-512"), "{e}");
+    assert_eq!(q.lock_text(), good, "mochi.lock untouched");
+}
