@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bind;
+
 #[derive(Parser)]
 #[command(
     name = "mochi-dotnet",
@@ -18,6 +20,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Bind an assembly or a locked package: plan.json, the Mochi files, SKIPPED.txt.
+    Bind(bind::BindArgs),
     /// Print the public surface of a .NET assembly (canonical JSON by default).
     Meta {
         /// The assembly (.dll or .exe) to read.
@@ -72,6 +76,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: anyhow::Result<()> = match cli.command {
+        Command::Bind(args) => bind::run(&args),
         Command::Meta {
             assembly,
             json: _,

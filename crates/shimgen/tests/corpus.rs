@@ -59,3 +59,25 @@ fn newtonsoft_json() {
 fn nunit() {
     check("nunit-framework", Path::new("/usr/lib/cli/nunit.framework-2.6.3/nunit.framework.dll").into(), "NUnit", BTreeMap::new());
 }
+
+/// `SHIMGEN_DUMP=<dir> cargo test -p shimgen --test corpus dump -- --ignored`
+/// writes every corpus binding's files for review.
+#[test]
+#[ignore]
+fn dump() {
+    let Some(dir) = std::env::var_os("SHIMGEN_DUMP") else { return };
+    let dir = PathBuf::from(dir);
+    for (name, path) in [
+        ("corelib", fw("System.Private.CoreLib.dll")),
+        ("newtonsoft", PathBuf::from("/usr/lib/cli/Newtonsoft.Json-5.0/Newtonsoft.Json.dll")),
+        ("nunit", PathBuf::from("/usr/lib/cli/nunit.framework-2.6.3/nunit.framework.dll")),
+        ("stj", fw("System.Text.Json.dll")),
+    ] {
+        let (_, out) = common::bind_file(&path, name, BindOptions::default());
+        let d = dir.join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        for (f, text) in out.files() {
+            std::fs::write(d.join(f), text).unwrap();
+        }
+    }
+}
