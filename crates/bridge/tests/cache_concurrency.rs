@@ -34,6 +34,7 @@ fn client(source: &str, cache_dir: &std::path::Path) -> NuGetClient {
             parallelism: 3,
             global_packages_folder: None,
             source_mapping: None,
+            proxy: bridge::nuget::ProxyConfig::default(),
         },
     )
 }

@@ -31,6 +31,7 @@ fn client(source: &str, cache_dir: &Path) -> NuGetClient {
             parallelism: 2,
             global_packages_folder: None,
             source_mapping: None,
+            proxy: bridge::nuget::ProxyConfig::default(),
         },
     )
 }

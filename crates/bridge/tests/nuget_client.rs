@@ -30,6 +30,7 @@ fn options() -> ClientOptions {
         parallelism: 4,
         global_packages_folder: None,
         source_mapping: None,
+        proxy: bridge::nuget::ProxyConfig::default(),
     }
 }
 
@@ -988,4 +989,69 @@ fn package_source_mapping_keeps_packages_on_their_sources() {
         "{e}"
     );
     assert_eq!(inner.hits("diamond.app"), 0);
+}
+
+#[test]
+fn http_proxy_is_used_except_for_loopback_and_no_proxy_hosts() {
+    use bridge::nuget::ProxyConfig;
+    let pkgs = graphs::diamond();
+    let reg = Registry::start(&pkgs).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    // A host that exists only behind the "proxy" (the registry answers absolute-form
+    // requests for any host). Its service index then points at 127.0.0.1 directly.
+    let source = "http://feed.behind-proxy.invalid/v3/index.json";
+    let client = NuGetClient::new(
+        vec![http(source)],
+        PackageCache::open(tmp.path()).unwrap(),
+        ClientOptions {
+            proxy: ProxyConfig {
+                http: Some(reg.base_url()),
+                https: None,
+                no_proxy: vec![],
+            },
+            ..options()
+        },
+    );
+    assert_eq!(client.list_versions("Diamond.Base").unwrap().len(), 3);
+    assert_eq!(
+        reg.proxied_requests(),
+        1,
+        "only the non-loopback host was proxied"
+    );
+    assert_eq!(
+        client.download("Diamond.Base", "1.0.0").unwrap().source,
+        source
+    );
+
+    let p = ProxyConfig {
+        http: Some("http://proxy.example:3128".to_string()),
+        https: None,
+        no_proxy: vec!["corp.example".to_string(), ".internal".to_string()],
+    };
+    for (host, bypass) in [
+        ("127.0.0.1", true),
+        ("[::1]", true),
+        ("localhost", true),
+        ("corp.example", true),
+        ("nuget.corp.example", true),
+        ("a.internal", true),
+        ("notcorp.example", false),
+        ("api.nuget.org", false),
+    ] {
+        assert_eq!(p.bypasses(host), bypass, "{host}");
+    }
+
+    let bad = NuGetClient::new(
+        vec![http(source)],
+        PackageCache::open(tmp.path().join("c2")).unwrap(),
+        ClientOptions {
+            proxy: ProxyConfig {
+                http: Some("ftp://proxy.example".to_string()),
+                ..ProxyConfig::default()
+            },
+            ..options()
+        },
+    );
+    let e = bad.list_versions("Diamond.Base").unwrap_err();
+    assert!(e.to_string().contains("invalid proxy setting"), "{e}");
 }

@@ -68,21 +68,131 @@ const HINT_NETWORK: &str =
 const HINT_STATUS: &str =
     "the server refused the request; check the source URL and its access rules";
 
+/// HTTP proxies, as the usual environment variables give them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProxyConfig {
+    /// Proxy for `http://` URLs (`HTTP_PROXY`, else `ALL_PROXY`).
+    pub http: Option<String>,
+    /// Proxy for `https://` URLs (`HTTPS_PROXY`, else `ALL_PROXY`).
+    pub https: Option<String>,
+    /// Hosts reached directly (`NO_PROXY`): exact names, domain suffixes
+    /// (`example.com` and `.example.com` both cover `a.example.com`), or `*` for all.
+    /// Loopback addresses are always reached directly.
+    pub no_proxy: Vec<String>,
+}
+
+impl ProxyConfig {
+    /// Reads `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` (either case).
+    pub fn from_env() -> Self {
+        let var = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
+        };
+        let all = var(&["ALL_PROXY", "all_proxy"]);
+        ProxyConfig {
+            http: var(&["HTTP_PROXY", "http_proxy"]).or_else(|| all.clone()),
+            https: var(&["HTTPS_PROXY", "https_proxy"]).or(all),
+            no_proxy: var(&["NO_PROXY", "no_proxy"])
+                .map(|v| {
+                    v.split(',')
+                        .map(|s| s.trim().to_ascii_lowercase())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Is `host` reached without the proxy?
+    pub fn bypasses(&self, host: &str) -> bool {
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase();
+        if host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+        {
+            return true;
+        }
+        self.no_proxy.iter().any(|entry| {
+            let e = entry.trim_start_matches("*.").trim_start_matches('.');
+            entry == "*" || host == e || host.ends_with(&format!(".{e}"))
+        })
+    }
+}
+
+/// Scheme and host of an absolute URL (no port, no credentials).
+fn scheme_and_host(url: &str) -> Option<(String, String)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let hostport = authority.rsplit('@').next()?;
+    let host = if let Some(v6) = hostport.strip_prefix('[') {
+        v6.split(']').next()?.to_string()
+    } else {
+        hostport.split(':').next()?.to_string()
+    };
+    Some((scheme.to_ascii_lowercase(), host))
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct HttpClient {
-    agent: ureq::Agent,
+    direct: ureq::Agent,
+    via_http_proxy: Option<ureq::Agent>,
+    via_https_proxy: Option<ureq::Agent>,
+    proxy: ProxyConfig,
+    /// A proxy setting that could not be used; reported on the first request.
+    proxy_error: Option<String>,
     policy: RetryPolicy,
 }
 
 impl HttpClient {
-    pub(crate) fn new(policy: RetryPolicy) -> Self {
-        let agent = ureq::AgentBuilder::new()
-            .timeout_connect(policy.connect_timeout)
-            .timeout_read(policy.read_timeout)
-            .timeout_write(policy.read_timeout)
-            .user_agent(concat!("mochi-dotnet/", env!("CARGO_PKG_VERSION")))
-            .build();
-        HttpClient { agent, policy }
+    pub(crate) fn new(policy: RetryPolicy, proxy: ProxyConfig) -> Self {
+        let builder = || {
+            ureq::AgentBuilder::new()
+                .timeout_connect(policy.connect_timeout)
+                .timeout_read(policy.read_timeout)
+                .timeout_write(policy.read_timeout)
+                .user_agent(concat!("mochi-dotnet/", env!("CARGO_PKG_VERSION")))
+        };
+        let mut proxy_error = None;
+        let mut via = |setting: &Option<String>| {
+            let url = setting.as_deref()?;
+            match ureq::Proxy::new(url) {
+                Ok(p) => Some(builder().proxy(p).build()),
+                Err(e) => {
+                    proxy_error = Some(format!("proxy {url:?}: {e}"));
+                    None
+                }
+            }
+        };
+        let via_http_proxy = via(&proxy.http);
+        let via_https_proxy = via(&proxy.https);
+        HttpClient {
+            direct: builder().build(),
+            via_http_proxy,
+            via_https_proxy,
+            proxy,
+            proxy_error,
+            policy,
+        }
+    }
+
+    fn agent_for(&self, url: &str) -> &ureq::Agent {
+        let Some((scheme, host)) = scheme_and_host(url) else {
+            return &self.direct;
+        };
+        if self.proxy.bypasses(&host) {
+            return &self.direct;
+        }
+        let via = if scheme == "https" {
+            &self.via_https_proxy
+        } else {
+            &self.via_http_proxy
+        };
+        via.as_ref().unwrap_or(&self.direct)
     }
 
     /// GETs `url` and streams the body into `sink`. `reset` is called before each
@@ -94,6 +204,14 @@ impl HttpClient {
         mut reset: impl FnMut(&mut W) -> io::Result<()>,
         max_bytes: u64,
     ) -> Result<Fetched<()>, NuGetError> {
+        if let Some(e) = &self.proxy_error {
+            return Err(NuGetError::Http {
+                url: url.to_string(),
+                attempts: 0,
+                reason: format!("invalid proxy setting: {e}"),
+                hint: "fix HTTP_PROXY/HTTPS_PROXY/ALL_PROXY (e.g. http://proxy.example:3128)",
+            });
+        }
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -172,7 +290,7 @@ impl HttpClient {
         sink: &mut W,
         max_bytes: u64,
     ) -> Result<Fetched<()>, AttemptError> {
-        let response = match self.agent.get(url).call() {
+        let response = match self.agent_for(url).get(url).call() {
             Ok(r) => r,
             Err(ureq::Error::Status(404, _)) | Err(ureq::Error::Status(410, _)) => {
                 return Ok(Fetched::NotFound);

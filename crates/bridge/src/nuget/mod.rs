@@ -22,7 +22,7 @@ pub use config::{
     ConfigDiscovery, PackageSource, SourceLocation, SourceMapping, SourceSet, load_sources,
 };
 pub use error::NuGetError;
-pub use http::RetryPolicy;
+pub use http::{ProxyConfig, RetryPolicy};
 pub use service_index::ServiceEndpoints;
 
 pub use crate::cache::CachedPackage;
@@ -56,6 +56,8 @@ pub struct ClientOptions {
     /// NuGet.config's `<packageSourceMapping>` (`SourceSet::source_mapping`): when set,
     /// a package is fetched only from the sources mapped to it.
     pub source_mapping: Option<SourceMapping>,
+    /// HTTP proxies; by default from `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY`/`NO_PROXY`.
+    pub proxy: ProxyConfig,
 }
 
 impl Default for ClientOptions {
@@ -67,6 +69,7 @@ impl Default for ClientOptions {
             parallelism: 6,
             global_packages_folder: default_global_packages_folder(),
             source_mapping: None,
+            proxy: ProxyConfig::from_env(),
         }
     }
 }
@@ -172,7 +175,7 @@ pub struct NuGetClient {
 
 impl NuGetClient {
     pub fn new(sources: Vec<PackageSource>, cache: PackageCache, options: ClientOptions) -> Self {
-        let http = HttpClient::new(options.retry.clone());
+        let http = HttpClient::new(options.retry.clone(), options.proxy.clone());
         NuGetClient {
             sources,
             options,
