@@ -679,3 +679,52 @@ fn a_republished_package_is_refused_against_the_recorded_hash() {
     assert!(e.contains("mochi.lock records a different SHA-512"), "{e}");
     assert_eq!(q.lock_text(), good, "mochi.lock untouched");
 }
+
+#[test]
+fn real_assemblies_of_the_test_environment_lock_and_check() {
+    let packages = fixtures::graphs::real_packages();
+    if packages.is_empty() {
+        eprintln!("skipped: no real assemblies installed (scripts/setup-test-tools.sh)");
+        return;
+    }
+    let registry = Registry::start(&packages).unwrap();
+    // .NET Framework-only packages need their own framework; netstandard ones fit net8.0.
+    // (Zip entry names are stored uncompressed, so the folder shows in the bytes.)
+    let mut deps = String::new();
+    for p in &packages {
+        let fx_only = p.bytes.windows(9).any(|w| w == b"lib/net45")
+            || p.bytes.windows(9).any(|w| w == b"lib/net40");
+        if fx_only {
+            deps.push_str(&format!(
+                "\"{}\" = {{ version = \"{}\", framework = \"net48\" }}\n",
+                p.id, p.version
+            ));
+        } else {
+            deps.push_str(&format!("\"{}\" = \"{}\"\n", p.id, p.version));
+        }
+    }
+    let manifest =
+        format!("[dotnet-dependencies]\n{deps}\n[dotnet.capabilities]\nnet = true\nfs = true\n");
+    let p = Project::new(&registry, &manifest);
+    p.ok(&["lock", "--quiet"]);
+    let lock = p.lock_text();
+    for pkg in &packages {
+        let meta = field(&lock, &pkg.id, "metadata-sha256");
+        assert_eq!(meta.len(), 64, "{}: {meta}", pkg.id);
+        assert_ne!(
+            meta, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            "{} has assemblies",
+            pkg.id
+        );
+        assert_eq!(field(&lock, &pkg.id, "nupkg-sha512"), pkg.sha512_hex());
+    }
+    if packages.iter().any(|p| p.id == "Newtonsoft.Json") {
+        assert_eq!(field(&lock, "Newtonsoft.Json", "assets-framework"), "net45");
+        assert_eq!(field(&lock, "Newtonsoft.Json", "target-framework"), "net48");
+        assert_eq!(
+            field(&lock, "Newtonsoft.Json", "capabilities-declared"),
+            "[]"
+        );
+    }
+    p.ok(&["lock", "--check"]);
+}
