@@ -287,6 +287,46 @@ namespace Mochi.Interop
             return r;
         }
 
+        /// <summary>bool crosses as a byte: 0 is false, anything else true.</summary>
+        public static List<bool> ReadBoolList(byte* ptr, int len)
+        {
+            List<bool> r = new List<bool>(len < 0 ? 0 : len);
+            for (int i = 0; i < len; i++)
+            {
+                r.Add(ptr[i] != 0);
+            }
+            return r;
+        }
+
+        /// <summary>The targets of handles (null for 0); the handles stay owned by the caller.</summary>
+        public static List<T> ReadHandleList<T>(IntPtr* ptr, int len) where T : class
+        {
+            List<T> r = new List<T>(len < 0 ? 0 : len);
+            for (int i = 0; i < len; i++)
+            {
+                r.Add((T)HandleTarget(ptr[i]));
+            }
+            return r;
+        }
+
+        public static void WriteBoolList(IList<bool> xs, byte** outPtr, int* outLen)
+        {
+            if (xs == null)
+            {
+                *outPtr = null;
+                *outLen = -1;
+                return;
+            }
+            int n = xs.Count;
+            byte* p = Alloc(n);
+            for (int i = 0; i < n; i++)
+            {
+                p[i] = xs[i] ? (byte)1 : (byte)0;
+            }
+            *outPtr = p;
+            *outLen = n;
+        }
+
         public static void WriteInt64List(IList<long> xs, long** outPtr, int* outLen)
         {
             if (xs == null)

@@ -40,12 +40,15 @@ impl MochiStr {
         }
     }
 
+    /// `None` for a null string (and for a malformed non-empty one with a null pointer).
+    ///
     /// # Safety
     /// `ptr` must point to `len` readable bytes (when `len > 0`).
     pub unsafe fn as_bytes<'a>(&self) -> Option<&'a [u8]> {
         match self.len {
             ..0 => None,
             0 => Some(&[]),
+            _ if self.ptr.is_null() => None,
             // SAFETY: guaranteed by the caller.
             n => Some(unsafe { std::slice::from_raw_parts(self.ptr, n as usize) }),
         }

@@ -664,6 +664,58 @@ fn enums_bools_and_floats() {
     assert_eq!(h, 8.0);
 }
 
+#[test]
+fn lists_of_handles_and_bools() {
+    let _g = HANDLES.lock().unwrap_or_else(|e| e.into_inner());
+    type Many = unsafe extern "system" fn(i32, *mut *mut isize, *mut i32, *mut MochiError) -> i32;
+    type Total = unsafe extern "system" fn(*const isize, i32, *mut i64, *mut MochiError) -> i32;
+    type Positive = unsafe extern "system" fn(
+        *const isize,
+        i32,
+        *mut *mut u8,
+        *mut i32,
+        *mut MochiError,
+    ) -> i32;
+    type CountTrue = unsafe extern "system" fn(*const u8, i32, *mut i32, *mut MochiError) -> i32;
+    let many: Many = export("mochi_abi_fixture_counter_many");
+    let total: Total = export("mochi_abi_fixture_counter_total");
+    let positive: Positive = export("mochi_abi_fixture_counter_positive");
+    let count_true: CountTrue = export("mochi_abi_fixture_counter_count_true");
+
+    let before = shim().live_handles();
+    let (mut p, mut n) = (ptr::null_mut(), 0);
+    call!(many, 6, &mut p, &mut n).unwrap();
+    let handles = unsafe { std::slice::from_raw_parts(p, n as usize) }.to_vec();
+    unsafe { shim().free(p.cast()) }; // the array; the handles are separate and owned
+    // Counters 0..6 with every third one null: values 0, 1, null, 3, 4, null.
+    assert_eq!(handles.len(), 6);
+    assert_eq!(
+        handles.iter().filter(|&&h| h == 0).count(),
+        2,
+        "null elements are 0 handles"
+    );
+    assert_eq!(shim().live_handles(), before + 4);
+
+    let mut t = 0;
+    call!(total, handles.as_ptr(), 6, &mut t).unwrap();
+    assert_eq!(t, 1 + 3 + 4);
+
+    let (mut flags, mut nf) = (ptr::null_mut(), 0);
+    call!(positive, handles.as_ptr(), 6, &mut flags, &mut nf).unwrap();
+    let fs = unsafe { std::slice::from_raw_parts(flags, nf as usize) }.to_vec();
+    unsafe { shim().free(flags.cast()) };
+    assert_eq!(fs, [0, 1, 0, 1, 1, 0]);
+
+    let mut c = 0;
+    call!(count_true, [0u8, 1, 2, 255, 0].as_ptr(), 5, &mut c).unwrap();
+    assert_eq!(c, 3, "any non-zero byte is true");
+
+    for h in handles {
+        shim().release_handle(h).unwrap();
+    }
+    assert_eq!(shim().live_handles(), before);
+}
+
 mod properties {
     use super::*;
     use proptest::collection::vec;
