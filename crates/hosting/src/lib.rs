@@ -8,6 +8,25 @@
 //! shares ([`Shim`]: ABI version check, `mochi_free`, handle release and count,
 //! error out-parameters).
 //!
+//! ```no_run
+//! use hosting::{MochiError, MochiStr, Runtime, RuntimeOptions, Shim};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let runtime = Runtime::start(&RuntimeOptions::default())?; // newest .NET 8 found
+//! let shim = Shim::load(runtime, "dotnet_shim/text/Mochi.Shim.Text.dll".as_ref())?;
+//! type Echo = unsafe extern "system" fn(*const u8, i32, *mut *mut u8, *mut i32, *mut MochiError) -> i32;
+//! // SAFETY: Echo is the signature of this export.
+//! let echo: Echo = unsafe { shim.export("Mochi.Shim.Text.Exports", "mochi_text_echo")? };
+//! let arg = MochiStr::borrowed("héllo");
+//! let (mut ptr, mut len, mut err) = (std::ptr::null_mut(), 0, MochiError::new());
+//! let status = unsafe { echo(arg.ptr, arg.len, &mut ptr, &mut len, &mut err) };
+//! shim.check(status, &mut err)?; // a .NET exception becomes a ManagedException
+//! let text = unsafe { shim.take_string(ptr, len) }; // copied, then mochi_free
+//! assert_eq!(text.as_deref(), Some("héllo"));
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Threads: the runtime and shims are `Sync`. Every thread that calls shim
 //! exports must call [`prepare_current_thread`] once first (entry-point lookups
 //! do it for their thread), so a NullReferenceException in managed code becomes
