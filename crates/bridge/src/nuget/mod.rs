@@ -378,10 +378,14 @@ impl NuGetClient {
                 url: index_url.clone(),
                 message: "the registration index has no \"items\" array".to_string(),
             })?;
+        let wanted = crate::version::NuGetVersion::parse(version).ok();
         for page in pages {
             let fetched;
             let (page_url, items) = match page["items"].as_array() {
                 Some(items) => (index_url.clone(), items),
+                // A page that is not inlined is fetched only if its bounds admit the
+                // version (nuget.org splits popular packages into pages of 64).
+                None if !page_may_hold(page, wanted.as_ref()) => continue,
                 None => {
                     let url = page["@id"].as_str().ok_or_else(|| NuGetError::Protocol {
                         url: index_url.clone(),
@@ -642,6 +646,20 @@ impl NuGetClient {
             .into_iter()
             .map(|r| r.expect("every package was processed"))
             .collect()
+    }
+}
+
+/// Whether a registration page's `lower`/`upper` bounds admit `version`; `true`
+/// when either side is missing or unparsable.
+fn page_may_hold(page: &serde_json::Value, version: Option<&crate::version::NuGetVersion>) -> bool {
+    let bound = |k: &str| {
+        page[k]
+            .as_str()
+            .and_then(|s| crate::version::NuGetVersion::parse(s).ok())
+    };
+    match (version, bound("lower"), bound("upper")) {
+        (Some(v), Some(lo), Some(hi)) => lo <= *v && *v <= hi,
+        _ => true,
     }
 }
 
