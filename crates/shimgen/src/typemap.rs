@@ -529,7 +529,11 @@ impl TypeMapper<'_> {
             && args.len() == 2
         {
             let f = own(cur);
-            let k = self.map_inner(&args[0], cur, Position::Element, None)?;
+            let mut k = self.map_inner(&args[0], cur, Position::Element, None)?;
+            // Dictionaries reject null keys at run time: a `K?` annotation is moot.
+            if let (MochiType::Optional(inner), Marshal::Optional(m)) = (&k.mochi, &k.marshal) {
+                k = Mapped::new((**inner).clone(), (**m).clone());
+            }
             let key_ok = matches!(k.mochi, MochiType::String | MochiType::Int | MochiType::Int64)
                 && !matches!(k.marshal, Marshal::Enum { .. } | Marshal::Scalar(_) | Marshal::Char);
             if !key_ok {
