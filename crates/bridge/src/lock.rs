@@ -228,6 +228,7 @@ pub fn open_client(
     if let Some(g) = set.global_packages_folder {
         options.global_packages_folder = Some(g);
     }
+    options.source_mapping = set.source_mapping;
     Ok(NuGetClient::new(set.sources, cache, options))
 }
 

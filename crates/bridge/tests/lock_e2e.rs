@@ -728,3 +728,40 @@ fn real_assemblies_of_the_test_environment_lock_and_check() {
     }
     p.ok(&["lock", "--check"]);
 }
+
+#[test]
+fn package_source_mapping_from_nuget_config_is_honoured() {
+    let asm = require_assemblies!();
+    let trusted = Registry::start(&shop(asm)).unwrap();
+    // Another source offers an older Shop.App: dependency confusion, unless mapped away.
+    let other = Registry::start(&[PackageBuilder::new("Shop.App", "0.9.0")
+        .file("lib/netstandard2.0/Shop.App.dll", asm[2].clone())
+        .build()])
+    .unwrap();
+    let manifest = MANIFEST.replace("\"^1.0\"", "\"0.9\"");
+    let p = Project::new(&trusted, &manifest);
+    let config = |mapping: &str| {
+        format!(
+            "<configuration>\n  <packageSources>\n    <clear />\n    <add key=\"trusted\" value=\"{}\" />\n    <add key=\"other\" value=\"{}\" />\n  </packageSources>\n{mapping}</configuration>\n",
+            trusted.index_url(),
+            other.index_url()
+        )
+    };
+    std::fs::write(p.dir.join("NuGet.config"), config("")).unwrap();
+    p.ok(&["lock", "--quiet"]);
+    assert_eq!(field(&p.lock_text(), "Shop.App", "version"), "0.9.0");
+
+    std::fs::remove_file(p.dir.join("mochi.lock")).unwrap();
+    std::fs::write(
+        p.dir.join("NuGet.config"),
+        config(
+            "  <packageSourceMapping>\n    <packageSource key=\"trusted\">\n      <package pattern=\"Shop.*\" />\n    </packageSource>\n  </packageSourceMapping>\n",
+        ),
+    )
+    .unwrap();
+    // Only the trusted source may serve Shop.*: 0.9 resolves to its lowest, 1.0.0.
+    p.ok(&["lock", "--quiet"]);
+    let lock = p.lock_text();
+    assert_eq!(field(&lock, "Shop.App", "version"), "1.0.0");
+    assert_eq!(field(&lock, "Shop.App", "source"), trusted.index_url());
+}
