@@ -208,19 +208,30 @@ impl Runtime {
         })));
         let taken = || std::mem::take(&mut *details.lock().unwrap_or_else(PoisonError::into_inner));
         let result = (|| {
-            let (config_path, written) = match &options.runtime_config {
-                Some(p) => (p.clone(), false),
+            // A generated config lives in a file created exclusively (no predictable name
+            // in the shared temp folder) and is deleted once hostfxr has read it.
+            let mut generated = None;
+            let config_path = match &options.runtime_config {
+                Some(p) => p.clone(),
                 None => {
                     let mut config = RuntimeConfig::for_runtime(&req, &version);
                     for (k, v) in &options.properties {
                         config.set_property(k.clone(), v.clone());
                     }
-                    let path = std::env::temp_dir().join(format!(
-                        "mochi-hosting-{}.runtimeconfig.json",
-                        std::process::id()
-                    ));
-                    config.write(&path)?;
-                    (path, true)
+                    let io = |source| Error::Io {
+                        path: std::env::temp_dir(),
+                        source,
+                    };
+                    let mut file = tempfile::Builder::new()
+                        .prefix("mochi-hosting-")
+                        .suffix(".runtimeconfig.json")
+                        .tempfile()
+                        .map_err(io)?;
+                    std::io::Write::write_all(&mut file, config.to_json().as_bytes())
+                        .map_err(io)?;
+                    let path = file.path().to_path_buf();
+                    generated = Some(file);
+                    path
                 }
             };
             let pd = |p: &Path| {
@@ -236,9 +247,7 @@ impl Runtime {
                 pd(&config_path)?,
                 pd(&install.root)?,
             );
-            if written {
-                let _ = std::fs::remove_file(&config_path);
-            }
+            drop(generated);
             let mut context = init.map_err(|e| Error::Hostfxr {
                 operation: "hostfxr_initialize_for_runtime_config",
                 code: e.value(),
