@@ -285,7 +285,7 @@ where
     let resolution = resolve(registry, &request);
     spinner.finish_and_clear();
     let resolution = resolution?;
-    let (lockfile, warnings) = build_lockfile(
+    let (mut lockfile, warnings) = build_lockfile(
         &manifest,
         &resolution,
         registry,
@@ -293,6 +293,9 @@ where
         previous.as_ref(),
         options,
     )?;
+    if let Some(previous) = &previous {
+        carry_shims(&mut lockfile, previous);
+    }
     let written = write_if_changed(&lockfile_path, lockfile.render().as_bytes())?;
     Ok(LockOutcome {
         lockfile,
@@ -360,6 +363,7 @@ where
             p.source = r.source.clone();
         }
     }
+    carry_shims(&mut fresh, &recorded);
     let drifts = recorded.drift(&fresh);
     if drifts.is_empty() {
         Ok(recorded)
@@ -368,6 +372,20 @@ where
             path: lockfile_path.into(),
             drifts,
         })
+    }
+}
+
+/// `shim-sha256` is written by the shim stage, which `lock` does not run: a recorded
+/// shim hash stays while the package's version and surface (`metadata-sha256`) are
+/// unchanged, and is dropped (the shim must be rebuilt) when either changes.
+fn carry_shims(fresh: &mut Lockfile, recorded: &Lockfile) {
+    for p in &mut fresh.packages {
+        if let Some(r) = recorded.get(&p.id)
+            && r.version == p.version
+            && r.metadata_sha256 == p.metadata_sha256
+        {
+            p.shim_sha256 = r.shim_sha256.clone();
+        }
     }
 }
 

@@ -379,6 +379,26 @@ fn check_passes_on_a_fresh_lock_and_names_every_drift() {
         "{e}"
     );
 
+    // A shim hash recorded by the shim stage survives check and re-lock while the
+    // surface is unchanged, and goes when the surface changes.
+    let shim = format!("shim-sha256 = \"{}\"\n", "5".repeat(64));
+    let with_shim = good.replacen(
+        &format!("metadata-sha256 = \"{meta}\"\n"),
+        &format!("metadata-sha256 = \"{meta}\"\n{shim}"),
+        1,
+    );
+    p.set_lock_text(&with_shim);
+    p.ok(&["lock", "--check", "--quiet"]);
+    p.ok(&["lock", "--quiet"]);
+    assert_eq!(p.lock_text(), with_shim);
+    p.set_lock_text(&with_shim.replacen(&meta, &"0".repeat(64), 1));
+    p.ok(&["lock", "--quiet"]);
+    assert_eq!(
+        p.lock_text(),
+        good,
+        "a changed surface drops the stale shim hash"
+    );
+
     // 9. A new capability in the capability database.
     p.set_lock_text(&good);
     let db = p.dir.join("caps.toml");
