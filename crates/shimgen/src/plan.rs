@@ -142,6 +142,8 @@ pub enum ReturnFrom {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct ReturnPlan {
+    /// The .NET member's return type (`System.Boolean`/`System.Void` under
+    /// the out rule, whose value type is the out parameter's).
     pub clr_type: String,
     pub mochi_type: String,
     pub marshal: Marshal,
@@ -908,14 +910,14 @@ impl<'s> Builder<'s> {
                 if *ret_clr == TypeSig::Primitive("System.Boolean".into()) {
                     from = ReturnFrom::TryPattern(*i);
                     returns = Value {
-                        clr: out.clr.clone(),
+                        clr: ret_clr.listing(),
                         mochi: out_mochi.optional(),
                         marshal: Marshal::Optional(Box::new(out.marshal.clone())),
                     };
                 } else if *ret_clr == TypeSig::Primitive("System.Void".into()) {
                     from = ReturnFrom::OutParam(*i);
                     returns = Value {
-                        clr: out.clr.clone(),
+                        clr: ret_clr.listing(),
                         mochi: out_mochi,
                         marshal: out.marshal.clone(),
                     };

@@ -255,7 +255,7 @@ impl NullableCursor {
     }
 
     /// The flag for the next position: 0 oblivious, 1 not null, 2 nullable.
-    pub fn next(&mut self) -> u8 {
+    pub fn next_flag(&mut self) -> u8 {
         match self.bytes.len() {
             0 => self.default,
             1 => self.bytes[0],
@@ -291,7 +291,7 @@ impl TypeMapper<'_> {
         top: Option<u8>,
     ) -> Result<Mapped, Skip> {
         // A reference type's own flag: forced for a substituted type parameter.
-        let flag = |cur: &mut NullableCursor| top.unwrap_or_else(|| cur.next());
+        let flag = |cur: &mut NullableCursor| top.unwrap_or_else(|| cur.next_flag());
         let nullable_ref = |m: Mapped, b: u8| if b == 2 { m.optional() } else { m };
         match ty {
             TypeSig::Modified(_, _, inner) | TypeSig::Pinned(inner) => {
@@ -476,10 +476,10 @@ impl TypeMapper<'_> {
         let name = &*b.name;
         let own = |cur: &mut NullableCursor| -> u8 {
             if b.value_type {
-                cur.next(); // a generic value type's explicit 0
+                cur.next_flag(); // a generic value type's explicit 0
                 1
             } else {
-                top.unwrap_or_else(|| cur.next())
+                top.unwrap_or_else(|| cur.next_flag())
             }
         };
         let nullable_ref = |m: Mapped, f: u8| if f == 2 { m.optional() } else { m };
@@ -625,29 +625,29 @@ pub fn skip_walk(ty: &TypeSig, cur: &mut NullableCursor) {
         TypeSig::Modified(_, _, e) | TypeSig::Pinned(e) | TypeSig::ByRef(e) => skip_walk(e, cur),
         TypeSig::Primitive(n) => {
             if matches!(&**n, "System.String" | "System.Object") {
-                cur.next();
+                cur.next_flag();
             }
         }
         TypeSig::Named(n) => {
             if !n.value_type {
-                cur.next();
+                cur.next_flag();
             }
         }
         TypeSig::SzArray(e) | TypeSig::Array(e, _) => {
-            cur.next();
+            cur.next_flag();
             skip_walk(e, cur);
         }
         TypeSig::Generic(b, args) => {
             let nullable_value = matches!(b.unmodified(), TypeSig::Named(n) if &*n.name == "System.Nullable`1");
             if !nullable_value {
-                cur.next();
+                cur.next_flag();
             }
             for a in args {
                 skip_walk(a, cur);
             }
         }
         TypeSig::Var(_) | TypeSig::MVar(_) => {
-            cur.next();
+            cur.next_flag();
         }
         TypeSig::Pointer(e) => skip_walk(e, cur),
         TypeSig::FnPtr(_) => {}

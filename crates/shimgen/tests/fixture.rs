@@ -126,7 +126,7 @@ fn fixture_bindings() {
         }
         assert_eq!(sig(p, src), want, "{src}");
     }
-    let circle = |s: &str| sig(p, &format!("{s}"));
+    let circle = |s: &str| sig(p, s);
     assert_eq!(circle("M Fixture.Circle::.ctor(System.Double) -> System.Void"), "mochi_fx_fixture_circle_new_double(radius: float): Fixture_Circle");
     assert_eq!(circle("M Fixture.Circle::.ctor() -> System.Void"), "mochi_fx_fixture_circle_new(): Fixture_Circle");
     assert_eq!(circle("M Fixture.Circle::Area() -> System.Double"), "mochi_fx_fixture_circle_area(self_: Fixture_Circle): float");
