@@ -122,6 +122,14 @@ proptest! {
     }
 
     #[test]
+    fn manifest_parse_of_any_text_never_panics(s in "\\PC{0,80}") {
+        if let Err(e) = Manifest::parse(&s, Path::new("mochi.toml")) {
+            let at = e.location().unwrap();
+            prop_assert!(at.line >= 1 && at.column >= 1);
+        }
+    }
+
+    #[test]
     fn lockfile_render_parse_round_trips(ids in prop::collection::btree_set("[A-Za-z][A-Za-z0-9.]{0,10}", 0..6), src in "\\PC{0,12}") {
         let lf = Lockfile {
             packages: ids.iter().map(|id| LockedPackage {
