@@ -459,6 +459,8 @@ fn expected_hash_from_a_lockfile_is_enforced() {
         .download_verified("Diamond.Base", "1.0.0", Some(&good.sha512_base64()))
         .unwrap();
     assert_eq!(got.sha512_hex, good.sha512_hex());
+    // With the lockfile's hash in hand the registration is not consulted at all.
+    assert_eq!(reg.hits("/registration/"), 0);
     // A cached entry with another hash is not handed out against a lockfile.
     let e = client
         .download_verified("Diamond.Base", "1.0.0", Some(&bogus))

@@ -440,8 +440,13 @@ impl NuGetClient {
         }
         if let Some(g) = &self.options.global_packages_folder {
             let (lid, lver) = (id.trim().to_ascii_lowercase(), normalize_version(version));
-            let nuspec = g.join(&lid).join(&lver).join(format!("{lid}.nuspec"));
-            if let Ok(bytes) = std::fs::read(&nuspec) {
+            let dir = g.join(&lid).join(&lver);
+            let nuspec = dir.join(format!("{lid}.nuspec"));
+            // NuGet writes the completion marker last: without it the folder may be
+            // half-extracted.
+            let complete = dir.join(".nupkg.metadata").is_file()
+                || dir.join(format!("{lid}.{lver}.nupkg.sha512")).is_file();
+            if complete && let Ok(bytes) = std::fs::read(&nuspec) {
                 let label = nuspec.display().to_string();
                 return Ok(crate::nupkg::parse_nuspec(&bytes, &label, &label)?.dependency_groups);
             }
@@ -486,12 +491,14 @@ impl NuGetClient {
 
     /// Downloads (or finds in the cache) `id` `version`, verified and extracted.
     /// When the source's registration advertises a SHA-512, the bytes must match it.
+    /// The cache is tried first, then the global packages folder, then the sources.
     pub fn download(&self, id: &str, version: &str) -> Result<CachedPackage, NuGetError> {
         self.download_verified(id, version, None)
     }
 
-    /// Like [`NuGetClient::download`], but the bytes must also hash to
-    /// `expected_sha512` (hex, or NuGet's base64), e.g. the `nupkg-sha512` of a lockfile.
+    /// Like [`NuGetClient::download`], but the bytes must hash to `expected_sha512`
+    /// (hex, or NuGet's base64), e.g. the `nupkg-sha512` of a lockfile. That hash is
+    /// the trust anchor: it replaces the one a registration may advertise.
     pub fn download_verified(
         &self,
         id: &str,
@@ -559,13 +566,17 @@ impl NuGetClient {
         expected_hex: Option<&str>,
     ) -> Result<Option<CachedPackage>, NuGetError> {
         let ep = self.endpoints(source_url)?;
-        // The advertised hash is a second line of defence; a registration that cannot
-        // be read does not block a download from the flat container.
-        let advertised = self
-            .registration_leaf(&ep, id, version)
-            .ok()
-            .flatten()
-            .and_then(|l| l.package_hash_sha512);
+        // The caller's hash (a lockfile's) is the trust anchor; without one, the hash
+        // the registration advertises is checked. A registration that cannot be read
+        // does not block a download from the flat container.
+        let advertised = match expected_hex {
+            Some(_) => None,
+            None => self
+                .registration_leaf(&ep, id, version)
+                .ok()
+                .flatten()
+                .and_then(|l| l.package_hash_sha512),
+        };
         let (lid, lver) = (id.trim().to_ascii_lowercase(), normalize_version(version));
         let url = format!("{}{lid}/{lver}/{lid}.{lver}.nupkg", ep.package_base);
         let mut pending = self.cache.begin(id, version)?;
@@ -576,19 +587,6 @@ impl NuGetClient {
         {
             Fetched::NotFound => Ok(None),
             Fetched::Found(()) => {
-                if let (Some(e), Some(a)) = (expected_hex, advertised.as_deref())
-                    && e != a
-                {
-                    // The lockfile and the server disagree before a byte is trusted.
-                    return Err(crate::cache::CacheError::HashMismatch {
-                        id: id.to_string(),
-                        version: version.to_string(),
-                        origin: format!("{url} (registration packageHash)"),
-                        expected: e.to_string(),
-                        actual: a.to_string(),
-                    }
-                    .into());
-                }
                 let expected = expected_hex.or(advertised.as_deref());
                 Ok(Some(self.cache.commit(
                     pending,
