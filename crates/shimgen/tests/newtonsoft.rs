@@ -65,6 +65,28 @@ fn newtonsoft_common_entry_points_are_translated() {
             skipped(prefix)
         );
     }
+    for prefix in [
+        "M Newtonsoft.Json.JsonConvert::ToString(",
+        "M Newtonsoft.Json.JsonConvert::SerializeObject(",
+        "M Newtonsoft.Json.JsonConvert::DeserializeObject(",
+        "M Newtonsoft.Json.Linq.JObject::Parse(",
+        "M Newtonsoft.Json.Linq.JArray::Parse(",
+        "M Newtonsoft.Json.Linq.JToken::SelectToken(",
+        "M Newtonsoft.Json.Linq.JToken::ToString(",
+        "M Newtonsoft.Json.Linq.JToken::Value``1<",
+        "P Newtonsoft.Json.Linq.JToken::Item(",
+        "P Newtonsoft.Json.Linq.JObject::Item(",
+        "P Newtonsoft.Json.Linq.JArray::Item(",
+    ] {
+        assert!(skipped(prefix).is_empty(), "{prefix}: {:#?}", skipped(prefix));
+    }
+    // Navigation works across the hierarchy: a JObject is a JToken, and an
+    // `any` (DeserializeObject's result) can be tested for JObject.
     let text = &out.extern_mochi;
+    assert!(text.contains("extern fun mochi_json_j_object_as_j_token(self_: JObject): JToken\n"));
+    assert!(text.contains("extern fun mochi_json_j_object_try_from_any(value: any): JObject?\n"));
+    assert!(text.contains("extern fun mochi_json_j_token_value_string(self_: JToken, key: any): string\n"));
+    assert!(text.contains("extern fun mochi_json_json_convert_to_string_int32(value: int): string\n"));
+    assert!(text.contains("extern fun mochi_json_j_token_select_token_string(self_: JToken, path: string): JToken\n"));
     assert!(text.contains("extern fun mochi_json_j_object_parse(json: string): JObject"), "{}", &text[..2000.min(text.len())]);
 }
