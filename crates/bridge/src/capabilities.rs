@@ -204,25 +204,48 @@ impl fmt::Display for CapabilityError {
             "capability audit failed: {} does not grant what these packages need:",
             self.manifest
         )?;
-        // One line per package, its capabilities joined: violations are sorted by id.
+        // One line per package, its capabilities joined (violations are sorted by id);
+        // packages missing from the database share one line, however many there are.
+        let mut unknown: Vec<String> = Vec::new();
+        let mut unknown_caps = std::collections::BTreeSet::new();
         let mut i = 0;
         while i < self.violations.len() {
             let v = &self.violations[i];
-            let caps: Vec<String> = self.violations[i..]
+            let group: Vec<&Violation> = self.violations[i..]
                 .iter()
                 .take_while(|w| w.id == v.id && w.version == v.version)
+                .collect();
+            i += group.len();
+            if v.unknown {
+                unknown.push(format!("{} {}", v.id, v.version));
+                unknown_caps.extend(group.iter().map(|w| w.capability));
+                continue;
+            }
+            let caps: Vec<String> = group
+                .iter()
                 .map(|w| format!("`{}`", w.capability))
                 .collect();
-            i += caps.len();
-            let caps = caps.join(" and ");
-            if v.unknown {
+            writeln!(f, "  - {} {} needs {}", v.id, v.version, caps.join(" and "))?;
+        }
+        let caps: Vec<String> = unknown_caps.iter().map(|c| format!("`{c}`")).collect();
+        let caps = caps.join(" and ");
+        match unknown.len() {
+            0 => {}
+            1 => writeln!(
+                f,
+                "  - {} needs {caps} (it is not in the capability database, so it counts as needing every capability)",
+                unknown[0]
+            )?,
+            n => {
+                const SHOWN: usize = 6;
+                let mut names = unknown[..n.min(SHOWN)].join(", ");
+                if n > SHOWN {
+                    names.push_str(&format!(", and {} more", n - SHOWN));
+                }
                 writeln!(
                     f,
-                    "  - {} {} needs {caps} (it is not in the capability database, so it counts as needing every capability)",
-                    v.id, v.version
+                    "  - {n} packages need {caps}: they are not in the capability database, so each counts as needing every capability ({names})"
                 )?;
-            } else {
-                writeln!(f, "  - {} {} needs {caps}", v.id, v.version)?;
             }
         }
         let missing = self.missing();
@@ -330,7 +353,7 @@ mod tests {
         )
         .unwrap_err();
         let msg = e.to_string();
-        assert!(msg.contains("Mochi.Test.Net 2.1.0 needs `net`"), "{msg}");
+        assert!(msg.contains("Mochi.Test.Net 2.1.0 needs `net`\n"), "{msg}");
         assert!(
             msg.contains(
                 "Some.Unknown 1.0.0 needs `fs` and `net` (it is not in the capability database"
