@@ -284,3 +284,37 @@ proptest::proptest! {
         }
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Arbitrary bytes as a nuspec: an error or a value, never a panic.
+    #[test]
+    fn nuspec_parser_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+        let _ = nupkg::parse_nuspec(&bytes, "fuzz", "fuzz.nuspec");
+    }
+
+    /// A real package with a few bytes corrupted: extraction fails cleanly or
+    /// succeeds, never panics, and never writes outside its folder.
+    #[test]
+    fn corrupted_packages_fail_cleanly(
+        flips in proptest::collection::vec((proptest::prelude::any::<usize>(), proptest::prelude::any::<u8>()), 1..8)
+    ) {
+        let mut bytes = PackageBuilder::new("Fuzz.Target", "1.0.0")
+            .dependency_group(Some("net8.0"), &[("Dep", "[1.0, )")])
+            .file("lib/net8.0/Fuzz.Target.dll", vec![0x4d; 4096])
+            .build()
+            .bytes;
+        for (at, value) in flips {
+            let i = at % bytes.len();
+            bytes[i] ^= value | 1;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("p.nupkg");
+        std::fs::write(&file, &bytes).unwrap();
+        let _ = nupkg::extract(&file, &tmp.path().join("out"), &small_limits(), "fuzz");
+        let _ = nupkg::read_nuspec_from_nupkg(&file, "fuzz");
+        let top: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        proptest::prop_assert!(top.len() <= 2, "{top:?}");
+    }
+}
