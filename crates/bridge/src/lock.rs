@@ -122,7 +122,7 @@ pub struct LockOptions {
     pub accept_capabilities: Vec<Capability>,
     /// No progress bar.
     pub quiet: bool,
-    /// Downloads in flight at once.
+    /// Packages fetched and hashed at once (0: the default, 6).
     pub parallelism: usize,
 }
 
@@ -459,7 +459,12 @@ fn build_lockfile(
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Result<LockedPackage, LockError>>>> =
         Mutex::new((0..packages.len()).map(|_| None).collect());
-    let workers = options.parallelism.clamp(1, 16).min(packages.len().max(1));
+    let wanted = if options.parallelism == 0 {
+        6
+    } else {
+        options.parallelism
+    };
+    let workers = wanted.clamp(1, 16).min(packages.len().max(1));
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {
