@@ -217,6 +217,9 @@ pub fn sanitize_entry_name(raw: &str) -> Result<(String, bool), &'static str> {
     Ok((parts.join("/"), is_dir))
 }
 
+/// Largest `.nuspec` read into memory (real ones are a few KB).
+const MAX_NUSPEC: u64 = 8 << 20;
+
 const S_IFMT: u32 = 0o170000;
 const S_IFLNK: u32 = 0o120000;
 
@@ -364,6 +367,16 @@ pub fn read_extracted(dir: &Path, package: &str) -> Result<PackageContents, Nupk
         }
     };
     let path = dir.join(&nuspec_file);
+    let len = fs::metadata(&path)
+        .map_err(|e| io_err(package, &path, e))?
+        .len();
+    if len > MAX_NUSPEC {
+        return Err(NupkgError::TooLarge {
+            package: package.to_string(),
+            entry: nuspec_file,
+            reason: format!("the nuspec is larger than {MAX_NUSPEC} bytes"),
+        });
+    }
     let bytes = fs::read(&path).map_err(|e| io_err(package, &path, e))?;
     let nuspec = parse_nuspec(&bytes, package, &nuspec_file)?;
     Ok(PackageContents {
@@ -442,7 +455,6 @@ fn assembly_groups(root: &Path, top: &str) -> Vec<AssemblyGroup> {
 
 /// Reads only the root `.nuspec` of a `.nupkg` (no extraction), for local feeds.
 pub fn read_nuspec_from_nupkg(nupkg: &Path, package: &str) -> Result<Nuspec, NupkgError> {
-    const MAX_NUSPEC: u64 = 8 << 20;
     let file = File::open(nupkg).map_err(|e| io_err(package, nupkg, e))?;
     let mut archive =
         zip::ZipArchive::new(BufReader::new(file)).map_err(|e| zip_err(package, e))?;
