@@ -239,6 +239,28 @@ impl<'data> Metadata<'data> {
             }
             _ => unreachable!(),
         }
+        // A *Ptr row is only an index: check it names a row of its target,
+        // since callers size per-row tables by the target's row count.
+        let target = match ptr {
+            TableId::FieldPtr => TableId::Field,
+            TableId::MethodPtr => TableId::MethodDef,
+            TableId::ParamPtr => TableId::Param,
+            TableId::EventPtr => TableId::Event,
+            _ => TableId::Property,
+        };
+        let rows = self.tables.len(target);
+        if raw_rid[0] == 0 || raw_rid[0] > rows {
+            return Err(self.tables.table_error(
+                ptr,
+                pos,
+                format!(
+                    "points at {} row {}, but {} has {rows} rows",
+                    target.name(),
+                    raw_rid[0],
+                    target.name()
+                ),
+            ));
+        }
         Ok(raw_rid[0])
     }
 }
