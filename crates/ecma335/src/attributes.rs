@@ -241,7 +241,9 @@ impl AttributeDecoder<'_, '_> {
                         ),
                     ));
                 }
-                let mut items = Vec::with_capacity(n as usize);
+                // Pre-size modestly: nested arrays each claiming every byte left would
+                // otherwise request (bytes left x value size) per level.
+                let mut items = Vec::with_capacity((n as usize).min(64));
                 for _ in 0..n {
                     items.push(self.value(elem, depth + 1)?);
                 }
