@@ -10,6 +10,19 @@ use crate::tables::{TableId, Tables, Token, TypeSpecRow};
 /// Deepest nesting of type elements (and nested type specs) accepted.
 pub const MAX_DEPTH: u32 = 256;
 
+/// Most type elements one signature may decode through the TypeSpec rows its
+/// custom modifiers name: TypeSpecs naming each other twice per row double
+/// the work per row, so depth alone does not bound it.
+pub const MAX_TYPE_SPEC_ELEMENTS: u32 = 1 << 14;
+
+/// Highest array rank accepted (the runtime's limit); the listing spells a
+/// rank out, so an unchecked one would be sized from the blob's claim.
+pub const MAX_ARRAY_RANK: u32 = 32;
+
+/// Most elements pre-allocated from a count in the blob; more grow as they
+/// are actually decoded, so a false count costs nothing.
+const PREALLOCATE: usize = 64;
+
 /// Primitive element types (II.23.1.16).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PrimitiveType {
@@ -208,6 +221,10 @@ pub struct SignatureDecoder<'a, 'data, P> {
     pub provider: &'a mut P,
     tables: &'a Tables<'data>,
     blobs: &'a BlobHeap<'data>,
+    /// TypeSpec rows being expanded, innermost last.
+    expanding: Vec<u32>,
+    /// Type elements decoded inside TypeSpec expansions of this signature.
+    spec_elements: u32,
 }
 
 impl<'a, 'data, P: TypeProvider> SignatureDecoder<'a, 'data, P> {
@@ -216,17 +233,27 @@ impl<'a, 'data, P: TypeProvider> SignatureDecoder<'a, 'data, P> {
             provider,
             tables,
             blobs,
+            expanding: Vec::new(),
+            spec_elements: 0,
         }
+    }
+
+    /// Starts the TypeSpec expansion budget of one signature.
+    fn begin(&mut self) {
+        self.expanding.clear();
+        self.spec_elements = 0;
     }
 
     /// MethodDefSig, MethodRefSig or StandAloneMethodSig (II.23.2.1–3).
     pub fn method_signature(&mut self, blob: Blob<'data>) -> Result<MethodSignature<P::Type>> {
+        self.begin();
         let mut r = blob.reader(Context::Signature);
         self.method_signature_from(&mut r, 0)
     }
 
     /// FieldSig (II.23.2.4).
     pub fn field_signature(&mut self, blob: Blob<'data>) -> Result<P::Type> {
+        self.begin();
         let mut r = blob.reader(Context::Signature);
         let header = r.u8()?;
         if header & 0x0F != SignatureHeader::FIELD {
@@ -239,6 +266,7 @@ impl<'a, 'data, P: TypeProvider> SignatureDecoder<'a, 'data, P> {
 
     /// PropertySig (II.23.2.5).
     pub fn property_signature(&mut self, blob: Blob<'data>) -> Result<MethodSignature<P::Type>> {
+        self.begin();
         let mut r = blob.reader(Context::Signature);
         let at = r.offset();
         let header = SignatureHeader(r.u8()?);
@@ -254,7 +282,7 @@ impl<'a, 'data, P: TypeProvider> SignatureDecoder<'a, 'data, P> {
         }
         let count = self.counted(&mut r, "parameters")?;
         let return_type = self.type_(&mut r, 0)?;
-        let mut params = Vec::with_capacity(count);
+        let mut params = Vec::with_capacity(count.min(PREALLOCATE));
         for _ in 0..count {
             params.push(self.type_(&mut r, 0)?);
         }
@@ -269,12 +297,14 @@ impl<'a, 'data, P: TypeProvider> SignatureDecoder<'a, 'data, P> {
 
     /// TypeSpec (II.23.2.14).
     pub fn type_spec(&mut self, blob: Blob<'data>) -> Result<P::Type> {
+        self.begin();
         let mut r = blob.reader(Context::Signature);
         self.type_(&mut r, 0)
     }
 
     /// MethodSpec (II.23.2.15): the generic arguments.
     pub fn method_spec(&mut self, blob: Blob<'data>) -> Result<Vec<P::Type>> {
+        self.begin();
         let mut r = blob.reader(Context::Signature);
         let header = r.u8()?;
         if header != SignatureHeader::GENERIC_INST {
@@ -283,7 +313,7 @@ impl<'a, 'data, P: TypeProvider> SignatureDecoder<'a, 'data, P> {
             )));
         }
         let count = self.counted(&mut r, "generic arguments")?;
-        let mut args = Vec::with_capacity(count);
+        let mut args = Vec::with_capacity(count.min(PREALLOCATE));
         for _ in 0..count {
             args.push(self.type_(&mut r, 0)?);
         }
@@ -292,6 +322,7 @@ impl<'a, 'data, P: TypeProvider> SignatureDecoder<'a, 'data, P> {
 
     /// LocalVarSig (II.23.2.6).
     pub fn local_signature(&mut self, blob: Blob<'data>) -> Result<Vec<P::Type>> {
+        self.begin();
         let mut r = blob.reader(Context::Signature);
         let header = r.u8()?;
         if header != SignatureHeader::LOCAL_SIG {
@@ -300,7 +331,7 @@ impl<'a, 'data, P: TypeProvider> SignatureDecoder<'a, 'data, P> {
             )));
         }
         let count = self.counted(&mut r, "locals")?;
-        let mut locals = Vec::with_capacity(count);
+        let mut locals = Vec::with_capacity(count.min(PREALLOCATE));
         for _ in 0..count {
             locals.push(self.type_(&mut r, 0)?);
         }
@@ -357,7 +388,7 @@ impl<'a, 'data, P: TypeProvider> SignatureDecoder<'a, 'data, P> {
         };
         let count = self.counted(r, "parameters")?;
         let return_type = self.type_(r, depth + 1)?;
-        let mut params = Vec::with_capacity(count);
+        let mut params = Vec::with_capacity(count.min(PREALLOCATE));
         let mut required = None;
         for i in 0..count {
             if r.peek_u8()? == 0x41 {
@@ -400,8 +431,18 @@ impl<'a, 'data, P: TypeProvider> SignatureDecoder<'a, 'data, P> {
                 ),
             )),
             2 => {
+                if self.expanding.contains(&rid) {
+                    return Err(crate::Error::at(
+                        Context::Signature,
+                        at,
+                        format_args!("TypeSpec row {rid} refers to itself (a TypeSpec cycle)"),
+                    ));
+                }
                 let row: TypeSpecRow = self.tables.row(rid)?;
-                self.type_spec_at(row.signature, depth + 1)
+                self.expanding.push(rid);
+                let t = self.type_spec_at(row.signature, depth + 1);
+                self.expanding.pop();
+                t
             }
             _ => Err(crate::Error::at(
                 Context::Signature,
@@ -419,12 +460,14 @@ impl<'a, 'data, P: TypeProvider> SignatureDecoder<'a, 'data, P> {
 
     /// Decodes the TypeSpec row `rid` (for tokens found outside signatures).
     pub fn type_spec_row(&mut self, rid: u32) -> Result<P::Type> {
+        self.begin();
         let row: TypeSpecRow = self.tables.row(rid)?;
         self.type_spec_at(row.signature, 0)
     }
 
     /// Resolves a TypeDefOrRef token (TypeDef, TypeRef or TypeSpec).
     pub fn token(&mut self, token: Token, hint: TypeKindHint) -> Result<P::Type> {
+        self.begin();
         match token.table() {
             Some(TableId::TypeDef) => self.provider.type_def(token.rid(), hint),
             Some(TableId::TypeRef) => self.provider.type_ref(token.rid(), hint),
@@ -440,6 +483,14 @@ impl<'a, 'data, P: TypeProvider> SignatureDecoder<'a, 'data, P> {
     fn type_(&mut self, r: &mut Reader<'data>, depth: u32) -> Result<P::Type> {
         if depth > MAX_DEPTH {
             return Err(r.error(format_args!("type nesting deeper than {MAX_DEPTH} levels")));
+        }
+        if !self.expanding.is_empty() {
+            self.spec_elements += 1;
+            if self.spec_elements > MAX_TYPE_SPEC_ELEMENTS {
+                return Err(r.error(format_args!(
+                    "TypeSpec expansion exceeds {MAX_TYPE_SPEC_ELEMENTS} type elements (TypeSpec rows that name each other)"
+                )));
+            }
         }
         let at = r.offset();
         let b = r.u8()?;
@@ -462,61 +513,13 @@ impl<'a, 'data, P: TypeProvider> SignatureDecoder<'a, 'data, P> {
                 let n = r.compressed_u32()?;
                 self.provider.generic_type_parameter(n)
             }
-            0x14 => {
-                let element = self.type_(r, d)?;
-                let rank = r.compressed_u32()?;
-                if rank == 0 {
-                    return Err(r.error("array of rank 0"));
-                }
-                let n_sizes = self.counted(r, "array sizes")?;
-                let mut sizes = Vec::with_capacity(n_sizes);
-                for _ in 0..n_sizes {
-                    sizes.push(r.compressed_u32()?);
-                }
-                let n_bounds = self.counted(r, "array lower bounds")?;
-                let mut lower_bounds = Vec::with_capacity(n_bounds);
-                for _ in 0..n_bounds {
-                    lower_bounds.push(r.compressed_i32()?);
-                }
-                self.provider.array(
-                    element,
-                    ArrayShape {
-                        rank,
-                        sizes,
-                        lower_bounds,
-                    },
-                )
-            }
-            0x15 => {
-                let kind_at = r.offset();
-                let hint = match r.u8()? {
-                    0x11 => TypeKindHint::ValueType,
-                    0x12 => TypeKindHint::Class,
-                    other => {
-                        return Err(crate::Error::at(
-                            Context::Signature,
-                            kind_at,
-                            format_args!(
-                                "GENERICINST must be followed by CLASS or VALUETYPE, found {other:#04x}"
-                            ),
-                        ));
-                    }
-                };
-                let generic = self.type_def_or_ref(r, hint, d)?;
-                let count = self.counted(r, "generic arguments")?;
-                if count == 0 {
-                    return Err(r.error("generic instantiation with no arguments"));
-                }
-                let mut args = Vec::with_capacity(count);
-                for _ in 0..count {
-                    args.push(self.type_(r, d)?);
-                }
-                self.provider.generic_instantiation(generic, args)
-            }
-            0x1B => {
-                let sig = self.method_signature_from(r, d)?;
-                self.provider.function_pointer(sig)
-            }
+            // Composite elements decode in their own frames, so the frame
+            // repeated per nesting level stays small: unoptimised builds give
+            // every temporary of every arm its own stack slot (8 KiB a level
+            // before this split, 4 KiB after).
+            0x14 => self.array_type(r, d)?,
+            0x15 => self.generic_instantiation(r, d)?,
+            0x1B => self.function_pointer(r, d)?,
             0x1D => {
                 let inner = self.type_(r, d)?;
                 self.provider.sz_array(inner)
@@ -525,29 +528,98 @@ impl<'a, 'data, P: TypeProvider> SignatureDecoder<'a, 'data, P> {
                 let n = r.compressed_u32()?;
                 self.provider.generic_method_parameter(n)
             }
-            0x1F | 0x20 => {
-                let modifier = self.type_def_or_ref(r, TypeKindHint::Unknown, d)?;
-                let inner = self.type_(r, d)?;
-                self.provider.modified(modifier, inner, b == 0x1F)
-            }
+            0x1F | 0x20 => self.modified(r, b == 0x1F, d)?,
             0x45 => {
                 let inner = self.type_(r, d)?;
                 self.provider.pinned(inner)
             }
-            0x41 => {
-                return Err(crate::Error::at(
-                    Context::Signature,
-                    at,
-                    "vararg sentinel outside a method's parameter list",
-                ));
-            }
+            other => return Err(bad_element_type(at, other)),
+        })
+    }
+
+    #[inline(never)]
+    fn function_pointer(&mut self, r: &mut Reader<'data>, d: u32) -> Result<P::Type> {
+        let sig = self.method_signature_from(r, d)?;
+        Ok(self.provider.function_pointer(sig))
+    }
+
+    #[inline(never)]
+    fn modified(&mut self, r: &mut Reader<'data>, required: bool, d: u32) -> Result<P::Type> {
+        let modifier = self.type_def_or_ref(r, TypeKindHint::Unknown, d)?;
+        let inner = self.type_(r, d)?;
+        Ok(self.provider.modified(modifier, inner, required))
+    }
+
+    #[inline(never)]
+    fn array_type(&mut self, r: &mut Reader<'data>, d: u32) -> Result<P::Type> {
+        let element = self.type_(r, d)?;
+        let rank_at = r.offset();
+        let rank = r.compressed_u32()?;
+        if rank == 0 {
+            return Err(r.error("array of rank 0"));
+        }
+        if rank > MAX_ARRAY_RANK {
+            return Err(crate::Error::at(
+                Context::Signature,
+                rank_at,
+                format_args!("array rank {rank} is above the runtime's limit of {MAX_ARRAY_RANK}"),
+            ));
+        }
+        let n_sizes = self.counted(r, "array sizes")?;
+        let mut sizes = Vec::with_capacity(n_sizes.min(PREALLOCATE));
+        for _ in 0..n_sizes {
+            sizes.push(r.compressed_u32()?);
+        }
+        let n_bounds = self.counted(r, "array lower bounds")?;
+        let mut lower_bounds = Vec::with_capacity(n_bounds.min(PREALLOCATE));
+        for _ in 0..n_bounds {
+            lower_bounds.push(r.compressed_i32()?);
+        }
+        Ok(self.provider.array(
+            element,
+            ArrayShape {
+                rank,
+                sizes,
+                lower_bounds,
+            },
+        ))
+    }
+
+    #[inline(never)]
+    fn generic_instantiation(&mut self, r: &mut Reader<'data>, d: u32) -> Result<P::Type> {
+        let kind_at = r.offset();
+        let hint = match r.u8()? {
+            0x11 => TypeKindHint::ValueType,
+            0x12 => TypeKindHint::Class,
             other => {
                 return Err(crate::Error::at(
                     Context::Signature,
-                    at,
-                    format_args!("unknown element type {other:#04x}"),
+                    kind_at,
+                    format_args!(
+                        "GENERICINST must be followed by CLASS or VALUETYPE, found {other:#04x}"
+                    ),
                 ));
             }
-        })
+        };
+        let generic = self.type_def_or_ref(r, hint, d)?;
+        let count = self.counted(r, "generic arguments")?;
+        if count == 0 {
+            return Err(r.error("generic instantiation with no arguments"));
+        }
+        let mut args = Vec::with_capacity(count.min(PREALLOCATE));
+        for _ in 0..count {
+            args.push(self.type_(r, d)?);
+        }
+        Ok(self.provider.generic_instantiation(generic, args))
     }
+}
+
+#[cold]
+fn bad_element_type(at: u64, element: u8) -> crate::Error {
+    let message = if element == 0x41 {
+        "vararg sentinel outside a method's parameter list".to_string()
+    } else {
+        format!("unknown element type {element:#04x}")
+    };
+    crate::Error::at(Context::Signature, at, message)
 }
