@@ -40,7 +40,10 @@ fn crafted_image_reads_back_row_for_row() {
     assert_eq!(md.blobs.get(f.signature).unwrap().data, sig::FIELD_I4);
     let m: MethodDefRow = md.tables.row(2).unwrap();
     assert_eq!(md.strings.get(m.name).unwrap(), "Hidden");
-    assert_eq!(md.guids.get(ecma335::heaps::GuidIndex(1)).unwrap(), Some([7; 16]));
+    assert_eq!(
+        md.guids.get(ecma335::heaps::GuidIndex(1)).unwrap(),
+        Some([7; 16])
+    );
 }
 
 #[test]
@@ -51,7 +54,10 @@ fn crafted_image_has_the_expected_surface_and_listing() {
     assert_eq!(s.assembly.version, "1.2.3.4");
     assert_eq!(s.references.len(), 1);
     assert_eq!(s.references[0].name, "mscorlib");
-    assert_eq!(s.references[0].public_key_token.as_deref(), Some("b77a5c561934e089"));
+    assert_eq!(
+        s.references[0].public_key_token.as_deref(),
+        Some("b77a5c561934e089")
+    );
     assert_eq!(
         ecma335::listing(&bytes).unwrap(),
         "F N.C::F : System.Int32\n\

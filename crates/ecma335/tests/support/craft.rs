@@ -223,6 +223,10 @@ impl TableStream {
     }
 
     /// The row count the header declares for `table`.
+    pub fn declared_len(&self, table: u8) -> u32 {
+        self.declared(table)
+    }
+
     fn declared(&self, table: u8) -> u32 {
         self.count_override
             .get(&table)
@@ -240,7 +244,13 @@ impl TableStream {
 
     /// The width of one column given the declared row counts.
     pub fn width(&self, col: Col) -> usize {
-        let big = |flag: u8| if self.heap_sizes & flag != 0 || self.jtd_widths { 4 } else { 2 };
+        let big = |flag: u8| {
+            if self.heap_sizes & flag != 0 || self.jtd_widths {
+                4
+            } else {
+                2
+            }
+        };
         match col {
             Col::U16 => 2,
             Col::U32 => 4,
@@ -274,7 +284,8 @@ impl TableStream {
 
     /// Header length up to the first row (after the counts and ExtraData).
     pub fn header_len(&self) -> usize {
-        24 + 4 * self.valid().count_ones() as usize + if self.heap_sizes & 0x40 != 0 { 4 } else { 0 }
+        24 + 4 * self.valid().count_ones() as usize
+            + if self.heap_sizes & 0x40 != 0 { 4 } else { 0 }
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -297,7 +308,10 @@ impl TableStream {
                 for (&col, &v) in columns(t).iter().zip(row) {
                     match self.width(col) {
                         2 => {
-                            assert!(v <= 0xFFFF, "{v:#x} does not fit a 2-byte column of table {t:#x}");
+                            assert!(
+                                v <= 0xFFFF,
+                                "{v:#x} does not fit a 2-byte column of table {t:#x}"
+                            );
                             out.extend_from_slice(&(v as u16).to_le_bytes());
                         }
                         _ => out.extend_from_slice(&v.to_le_bytes()),
@@ -399,14 +413,11 @@ impl Stream {
     }
 }
 
-/// A metadata root (II.24.2.1) with the given streams, data 4-byte aligned.
-pub fn metadata_root(version: &str, streams: &[Stream]) -> Vec<u8> {
-    let mut version_bytes = version.as_bytes().to_vec();
-    version_bytes.push(0);
-    while version_bytes.len() % 4 != 0 {
-        version_bytes.push(0);
-    }
-    let mut header_len = 16 + version_bytes.len() + 4;
+/// Offsets, from the start of the metadata root, of each stream's data (as
+/// [`metadata_root`] lays them out), and the length of the root's header.
+pub fn stream_layout(version: &str, streams: &[Stream]) -> (Vec<usize>, usize) {
+    let version_len = (version.len() + 1).div_ceil(4) * 4;
+    let mut header_len = 16 + version_len + 4;
     for s in streams {
         header_len += 8 + (s.name.len() + 4) / 4 * 4;
     }
@@ -416,6 +427,17 @@ pub fn metadata_root(version: &str, streams: &[Stream]) -> Vec<u8> {
         offsets.push(at);
         at += s.data.len().div_ceil(4) * 4;
     }
+    (offsets, header_len)
+}
+
+/// A metadata root (II.24.2.1) with the given streams, data 4-byte aligned.
+pub fn metadata_root(version: &str, streams: &[Stream]) -> Vec<u8> {
+    let mut version_bytes = version.as_bytes().to_vec();
+    version_bytes.push(0);
+    while version_bytes.len() % 4 != 0 {
+        version_bytes.push(0);
+    }
+    let (offsets, header_len) = stream_layout(version, streams);
     let mut out = Vec::new();
     out.extend_from_slice(b"BSJB");
     out.extend_from_slice(&1u16.to_le_bytes());
@@ -484,14 +506,22 @@ pub fn pe_image(root: &[u8], opts: &PeOptions) -> Vec<u8> {
         *p += b.len();
     };
     put(&mut f, &mut p, b"PE\0\0");
-    let (machine, opt_size): (u16, u16) = if opts.pe32_plus { (0x8664, 0xF0) } else { (0x14C, 0xE0) };
+    let (machine, opt_size): (u16, u16) = if opts.pe32_plus {
+        (0x8664, 0xF0)
+    } else {
+        (0x14C, 0xE0)
+    };
     put(&mut f, &mut p, &machine.to_le_bytes());
     put(&mut f, &mut p, &1u16.to_le_bytes()); // sections
     put(&mut f, &mut p, &[0; 12]);
     put(&mut f, &mut p, &opt_size.to_le_bytes());
     put(&mut f, &mut p, &0x2102u16.to_le_bytes());
     let opt = p;
-    put(&mut f, &mut p, &(if opts.pe32_plus { 0x20Bu16 } else { 0x10B }).to_le_bytes());
+    put(
+        &mut f,
+        &mut p,
+        &(if opts.pe32_plus { 0x20Bu16 } else { 0x10B }).to_le_bytes(),
+    );
     // SectionAlignment / FileAlignment at 32 / 36, SizeOfHeaders at 60.
     f[opt + 32..opt + 36].copy_from_slice(&0x2000u32.to_le_bytes());
     f[opt + 36..opt + 40].copy_from_slice(&(FILE_ALIGNMENT as u32).to_le_bytes());
@@ -507,10 +537,31 @@ pub fn pe_image(root: &[u8], opts: &PeOptions) -> Vec<u8> {
     let sect = opt + opt_size as usize;
     let mut s = sect;
     put(&mut f, &mut s, b".text\0\0\0");
-    put(&mut f, &mut s, &opts.section_virtual_size.unwrap_or(content_len as u32).to_le_bytes());
+    put(
+        &mut f,
+        &mut s,
+        &opts
+            .section_virtual_size
+            .unwrap_or(content_len as u32)
+            .to_le_bytes(),
+    );
     put(&mut f, &mut s, &SECTION_RVA.to_le_bytes());
-    put(&mut f, &mut s, &opts.section_raw_size.unwrap_or(raw_size as u32).to_le_bytes());
-    put(&mut f, &mut s, &opts.section_raw_offset.unwrap_or(FILE_ALIGNMENT as u32).to_le_bytes());
+    put(
+        &mut f,
+        &mut s,
+        &opts
+            .section_raw_size
+            .unwrap_or(raw_size as u32)
+            .to_le_bytes(),
+    );
+    put(
+        &mut f,
+        &mut s,
+        &opts
+            .section_raw_offset
+            .unwrap_or(FILE_ALIGNMENT as u32)
+            .to_le_bytes(),
+    );
     put(&mut f, &mut s, &[0; 12]);
     put(&mut f, &mut s, &0x6000_0020u32.to_le_bytes());
     assert!(s <= FILE_ALIGNMENT);
@@ -521,7 +572,12 @@ pub fn pe_image(root: &[u8], opts: &PeOptions) -> Vec<u8> {
     cli.extend_from_slice(&2u16.to_le_bytes());
     cli.extend_from_slice(&5u16.to_le_bytes());
     cli.extend_from_slice(&(SECTION_RVA + 72).to_le_bytes());
-    cli.extend_from_slice(&opts.metadata_dir_size.unwrap_or(root.len() as u32).to_le_bytes());
+    cli.extend_from_slice(
+        &opts
+            .metadata_dir_size
+            .unwrap_or(root.len() as u32)
+            .to_le_bytes(),
+    );
     cli.extend_from_slice(&1u32.to_le_bytes()); // ILONLY
     cli.extend_from_slice(&0u32.to_le_bytes()); // entry point
     cli.resize(72, 0);
@@ -607,8 +663,10 @@ impl Assembly {
         let n = self.heaps.string(name);
         let field_list = self.tables.len(FIELD) + 1;
         let method_list = self.tables.len(METHOD_DEF) + 1;
-        self.tables
-            .push(TYPE_DEF, vec![flags, n, ns, extends, field_list, method_list])
+        self.tables.push(
+            TYPE_DEF,
+            vec![flags, n, ns, extends, field_list, method_list],
+        )
     }
 
     /// A public class `namespace.name : System.Object`.
@@ -641,6 +699,39 @@ impl Assembly {
         v.push(Stream::new("#Blob", self.heaps.blobs.clone()));
         v.extend(self.trailing_streams.iter().cloned());
         v
+    }
+
+    /// File offset of the data of the last stream called `name`.
+    pub fn stream_file_offset(&self, name: &str) -> u64 {
+        let streams = self.streams();
+        let (offsets, _) = stream_layout("v4.0.30319", &streams);
+        let i = streams
+            .iter()
+            .rposition(|s| s.name == name.as_bytes())
+            .unwrap_or_else(|| panic!("no stream {name}"));
+        (METADATA_FILE_OFFSET + offsets[i]) as u64
+    }
+
+    /// File offset of the first row of `table` in the `#~` stream.
+    pub fn table_file_offset(&self, table: u8) -> u64 {
+        let before: usize = (0..table)
+            .map(|t| self.tables.declared_len(t) as usize * self.tables.row_size(t))
+            .sum();
+        self.stream_file_offset(&self.table_stream_name)
+            + (self.tables.header_len() + before) as u64
+    }
+
+    /// File offset of the body of the blob at `index` (after its length prefix).
+    pub fn blob_file_offset(&self, index: u32) -> u64 {
+        let lead = self.heaps.blobs[index as usize];
+        let prefix = if lead & 0x80 == 0 {
+            1
+        } else if lead & 0xC0 == 0x80 {
+            2
+        } else {
+            4
+        };
+        self.stream_file_offset("#Blob") + index as u64 + prefix
     }
 
     pub fn root(&self) -> Vec<u8> {
