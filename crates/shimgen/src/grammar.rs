@@ -100,7 +100,14 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
                 i += 1;
             }
             let n: String = b[s..i].iter().collect();
-            if n.parse::<f64>().is_err() {
+            // Mochi's literals: `\d+` and `\d+\.\d+` (no exponent, no suffix).
+            let ok = match n.split_once('.') {
+                None => n.bytes().all(|c| c.is_ascii_digit()),
+                Some((a, f)) => {
+                    !a.is_empty() && !f.is_empty() && (a.bytes().chain(f.bytes())).all(|c| c.is_ascii_digit())
+                }
+            };
+            if !ok {
                 return Err(err(line, &format!("bad number `{n}`")));
             }
             out.push((Tok::Num(n), line));
@@ -440,6 +447,8 @@ mod tests {
         assert!(parse("extern fun f(a: int | string): int").is_err());
         assert!(parse("extern fun f(a: int??): int").is_err());
         assert!(parse("import x").is_err());
+        assert!(parse("let X: float = 1e10").is_err());
+        assert!(parse("let X: float = 1.").is_err());
         assert!(check_pair("extern fun f(): Foo", "").is_err());
         assert!(check_pair("extern fun f(a: int): int", "fun F(b: int): int { return f(a) }").is_err());
     }

@@ -4,15 +4,18 @@
 
 use sha2::{Digest, Sha256};
 
-/// Mochi keywords and built-in type names: never usable as a parameter,
-/// function or type name in emitted Mochi. A clashing name gets a trailing `_`.
+/// Mochi keywords (the upstream lexer's keyword set), the words its query,
+/// import and logic syntax match, and the built-in type names: never used as
+/// a parameter, function or type name in emitted Mochi. A clashing name gets
+/// a trailing `_`.
 pub const MOCHI_RESERVED: &[&str] = &[
-    "agent", "all", "any", "as", "bool", "break", "by", "continue", "else", "emit", "except",
-    "expect", "export", "extern", "false", "fetch", "float", "for", "from", "fun", "generate",
-    "group", "if", "import", "in", "int", "int64", "intent", "intersect", "is", "join", "left",
-    "let", "list", "load", "map", "match", "model", "nil", "null", "on", "outer", "package",
-    "query", "return", "right", "save", "select", "skip", "sort", "stream", "string", "struct",
-    "take", "test", "then", "true", "type", "union", "unit", "var", "where", "while", "with",
+    "agent", "all", "any", "as", "auto", "bool", "break", "by", "continue", "distinct", "else",
+    "emit", "except", "expect", "export", "extern", "fact", "false", "fetch", "float", "for",
+    "from", "fun", "generate", "group", "having", "if", "import", "in", "int", "int64",
+    "intent", "intersect", "into", "is", "join", "left", "let", "list", "load", "map", "match",
+    "model", "nil", "null", "object", "on", "order", "outer", "package", "query", "return",
+    "right", "rule", "save", "select", "skip", "sort", "stream", "string", "struct", "take",
+    "test", "then", "true", "type", "union", "unit", "update", "var", "where", "while", "with",
     "yield",
 ];
 

@@ -1386,13 +1386,14 @@ pub fn mochi_literal(c: &Constant, ty: &MochiType) -> Option<String> {
             Some((n as i64).to_string())
         }
         ("float32" | "float64", MochiType::Float) => {
-            let s = v?;
-            let f: f64 = s.parse().ok()?;
+            // The surface writes Rust's Debug form (`1e300`); Mochi's float
+            // literal is `digits.digits`, so re-render without an exponent.
+            let f: f64 = v?.parse().ok()?;
             if !f.is_finite() {
                 return None;
             }
-            let mut s = s.to_string();
-            if !s.contains(['.', 'e', 'E']) {
+            let mut s = format!("{f}");
+            if !s.contains('.') {
                 s.push_str(".0");
             }
             Some(s)
