@@ -81,6 +81,10 @@ pub struct DotnetTarget {
     pub generic_arguments: Vec<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub is_static: bool,
+    /// The property an accessor belongs to (`Item` for an indexer): C#
+    /// calls accessors through property syntax, not by their method name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub property: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -212,6 +216,10 @@ pub struct ExternType {
     pub name: String,
     /// The CLR type, listing form.
     pub clr_type: String,
+    /// `class`, `interface` or `struct` (a struct handle is a box: the shim
+    /// unboxes by reference to call its members); `class` when no surface
+    /// defines the type.
+    pub kind: TypeKind,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -305,7 +313,7 @@ pub fn build_plan(
         snake(&options.package)
     };
     let Builder { drafts, skipped, .. } = b;
-    Ok(finish(surface, options, package, drafts, skipped, warnings))
+    Ok(finish(surface, universe, options, package, drafts, skipped, warnings))
 }
 
 // ---------------------------------------------------------------------------
@@ -959,6 +967,7 @@ impl<'s> Builder<'s> {
                 parameter_types: substituted,
                 generic_arguments: margs.iter().map(TypeSig::listing).collect(),
                 is_static: m.r#static,
+                property: None,
             },
             type_key: v.sig.clone(),
             receiver,
@@ -1063,6 +1072,10 @@ impl<'s> Builder<'s> {
             format!("{prefix}{}", mochi_ident(&p.name)),
             src,
         )
+        .map(|mut d| {
+            d.target.property = Some(p.name.clone());
+            d
+        })
         .map_err(|s| {
             if !is_get && s.reason == SkipReason::DelegateParameter {
                 Skip::new(s.reason, format!("value of {}: {}", p.name, s.detail))
@@ -1107,6 +1120,7 @@ impl<'s> Builder<'s> {
                 parameter_types: Vec::new(),
                 generic_arguments: Vec::new(),
                 is_static: f.r#static,
+                property: None,
             },
             type_key: v.sig.clone(),
             receiver: None,
@@ -1284,6 +1298,7 @@ impl<'s> Builder<'s> {
                         parameter_types: vec![tl.clone()],
                         generic_arguments: Vec::new(),
                         is_static: false,
+                        property: None,
                     },
                     type_key: view.sig.clone(),
                     receiver: Some(recv.clone()),
@@ -1311,6 +1326,7 @@ impl<'s> Builder<'s> {
                     parameter_types: vec!["System.Object".into()],
                     generic_arguments: Vec::new(),
                     is_static: true,
+                    property: None,
                 },
                 type_key: view.sig.clone(),
                 receiver: None,
@@ -1423,8 +1439,10 @@ fn string_literal(s: &str) -> Option<String> {
 // ---------------------------------------------------------------------------
 // Naming and rendering.
 
+#[allow(clippy::too_many_arguments)]
 fn finish(
     surface: &Surface,
+    universe: &TypeUniverse,
     options: &BindOptions,
     package: String,
     drafts: Vec<Draft>,
@@ -1613,9 +1631,16 @@ fn finish(
     });
     let mut extern_types: Vec<ExternType> = handles
         .iter()
-        .map(|h| ExternType {
-            name: name_of(h),
-            clr_type: h.clone(),
+        .map(|h| {
+            let base = match &types[h] {
+                TypeSig::Generic(b, _) => b.listing(),
+                other => other.listing(),
+            };
+            ExternType {
+                name: name_of(h),
+                clr_type: h.clone(),
+                kind: universe.get(&base).map_or(TypeKind::Class, |t| t.kind),
+            }
         })
         .collect();
     extern_types.sort_by(|a, b| a.name.cmp(&b.name));
