@@ -1094,7 +1094,7 @@ impl<'s> Builder<'s> {
         let mapper = self.mapper(&v.args, &[]);
         let ctx = self.context(None, def);
         let mut cur = NullableCursor::new(f.attributes.nullable.as_deref(), ctx);
-        let mapped = match mapper.map(&f.r#type, &mut cur, Position::Return) {
+        let mapped = match mapper.map(&f.r#type, &mut cur, Position::Element) {
             Ok(m) => m,
             Err(s) => {
                 let s = if s.reason == SkipReason::DelegateParameter {
@@ -1279,7 +1279,7 @@ impl<'s> Builder<'s> {
             let mut seen = BTreeSet::new();
             for t in targets {
                 let mut cur = NullableCursor::new(Some(&[1]), None);
-                let Ok(m) = mapper.map(&t, &mut cur, Position::Return) else {
+                let Ok(m) = mapper.map(&t, &mut cur, Position::Element) else {
                     continue;
                 };
                 if !matches!(m.marshal, Marshal::Handle(_) | Marshal::List { .. } | Marshal::Map { .. }) {
