@@ -16,11 +16,11 @@ use hosting::{MochiError, MochiStr, Shim};
 
 const CHILD: &str = "MOCHI_HOSTING_BENCH_CHILD";
 
-type Add = unsafe extern "system" fn(i32, i32, *mut i32, *mut MochiError) -> i32;
+type Add = unsafe extern "system" fn(i64, i64, *mut i64, *mut MochiError) -> i32;
 type Echo =
     unsafe extern "system" fn(*const u8, i32, *mut *mut u8, *mut i32, *mut MochiError) -> i32;
 type Sum = unsafe extern "system" fn(*const i64, i32, *mut i64, *mut MochiError) -> i32;
-type Range = unsafe extern "system" fn(i32, *mut *mut i64, *mut i32, *mut MochiError) -> i32;
+type Range = unsafe extern "system" fn(i64, *mut *mut i64, *mut i32, *mut MochiError) -> i32;
 type Doubled =
     unsafe extern "system" fn(*const i64, i32, *mut *mut i64, *mut i32, *mut MochiError) -> i32;
 
@@ -101,7 +101,7 @@ fn calls(c: &mut Criterion) {
             shim.release_handle(h).unwrap();
         })
     });
-    type Fail = unsafe extern "system" fn(*const u8, i32, *mut i32, *mut MochiError) -> i32;
+    type Fail = unsafe extern "system" fn(*const u8, i32, *mut i64, *mut MochiError) -> i32;
     let throw: Fail = export(shim, "mochi_abi_fixture_failing_throw");
     g.bench_function("exception_to_error_value", |b| {
         let msg = MochiStr::borrowed("boom");

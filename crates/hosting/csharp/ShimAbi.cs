@@ -6,6 +6,7 @@
 // no string `+` (Span overloads crash mcs), only pointer overloads of Encoding.
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading;
@@ -198,6 +199,254 @@ namespace Mochi.Interop
             MochiStr r = NewString(s);
             *outPtr = r.Ptr;
             *outLen = r.Len;
+        }
+
+        // ---- scalars without a Mochi counterpart (the binding plan's encodings) ----
+        // Parsing avoids Guid.Parse, DateTime.ParseExact and decimal.Parse: their
+        // Span overloads crash mcs.
+
+        /// <summary>A char crosses as a string of exactly one UTF-16 unit.</summary>
+        public static char ReadChar(byte* ptr, int len)
+        {
+            string s = ReadString(ptr, len);
+            if (s == null || s.Length != 1)
+            {
+                throw new ArgumentException("a char crosses as a string of exactly one UTF-16 unit");
+            }
+            return s[0];
+        }
+
+        public static void WriteChar(char c, byte** outPtr, int* outLen)
+        {
+            WriteString(c.ToString(), outPtr, outLen);
+        }
+
+        /// <summary>Guid in format "D" (either case in, lower case out).</summary>
+        public static Guid ReadGuid(byte* ptr, int len)
+        {
+            string s = ReadString(ptr, len);
+            if (s == null || s.Length != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-')
+            {
+                throw new FormatException(string.Concat(new string[] { "not a GUID in format D (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx): ", s }));
+            }
+            byte[] d = new byte[8];
+            d[0] = (byte)Hex(s, 19, 2);
+            d[1] = (byte)Hex(s, 21, 2);
+            for (int i = 0; i < 6; i++)
+            {
+                d[2 + i] = (byte)Hex(s, 24 + 2 * i, 2);
+            }
+            return new Guid(unchecked((int)Hex(s, 0, 8)), unchecked((short)Hex(s, 9, 4)), unchecked((short)Hex(s, 14, 4)), d);
+        }
+
+        static ulong Hex(string s, int start, int count)
+        {
+            ulong v = 0;
+            for (int i = start; i < start + count; i++)
+            {
+                char ch = s[i];
+                int digit;
+                if (ch >= '0' && ch <= '9')
+                {
+                    digit = ch - '0';
+                }
+                else if (ch >= 'a' && ch <= 'f')
+                {
+                    digit = ch - 'a' + 10;
+                }
+                else if (ch >= 'A' && ch <= 'F')
+                {
+                    digit = ch - 'A' + 10;
+                }
+                else
+                {
+                    throw new FormatException(string.Concat(new string[] { "not a GUID in format D: ", s }));
+                }
+                v = (v << 4) | (uint)digit;
+            }
+            return v;
+        }
+
+        public static void WriteGuid(Guid g, byte** outPtr, int* outLen)
+        {
+            WriteString(g.ToString("D"), outPtr, outLen);
+        }
+
+        /// <summary>Uri: OriginalString out, new Uri(s, RelativeOrAbsolute) in; null stays null.</summary>
+        public static Uri ReadUri(byte* ptr, int len)
+        {
+            string s = ReadString(ptr, len);
+            return s == null ? null : new Uri(s, UriKind.RelativeOrAbsolute);
+        }
+
+        public static void WriteUri(Uri u, byte** outPtr, int* outLen)
+        {
+            WriteString(u == null ? null : u.OriginalString, outPtr, outLen);
+        }
+
+        /// <summary>
+        /// DateTime as ISO 8601 round-trip text ("O"): yyyy-MM-ddTHH:mm:ss[.fffffff][Z|±hh:mm].
+        /// The Kind survives: Z is Utc, an offset is Local (converted), none is Unspecified.
+        /// </summary>
+        public static DateTime ReadDateTime(byte* ptr, int len)
+        {
+            string s = ReadString(ptr, len);
+            TimeSpan offset;
+            DateTime local;
+            int zone = ParseIso8601(s, out offset, out local);
+            if (zone == ZoneNone)
+            {
+                return local;
+            }
+            if (zone == ZoneUtc)
+            {
+                return DateTime.SpecifyKind(local, DateTimeKind.Utc);
+            }
+            return new DateTimeOffset(local, offset).LocalDateTime;
+        }
+
+        public static void WriteDateTime(DateTime d, byte** outPtr, int* outLen)
+        {
+            WriteString(d.ToString("O", CultureInfo.InvariantCulture), outPtr, outLen);
+        }
+
+        /// <summary>DateTimeOffset as ISO 8601 "O"; the offset (or Z) is required.</summary>
+        public static DateTimeOffset ReadDateTimeOffset(byte* ptr, int len)
+        {
+            string s = ReadString(ptr, len);
+            TimeSpan offset;
+            DateTime local;
+            int zone = ParseIso8601(s, out offset, out local);
+            if (zone == ZoneNone)
+            {
+                throw new FormatException(string.Concat(new string[] { "a DateTimeOffset needs Z or an offset: ", s }));
+            }
+            return new DateTimeOffset(local, offset);
+        }
+
+        const int ZoneNone = 0;
+        const int ZoneUtc = 1;
+        const int ZoneOffset = 2;
+
+        // DateTime.ParseExact and XmlConvert are out of reach for mcs (Span overloads,
+        // an unreferenced System.Private.Xml), so "O" is parsed here, strictly.
+        static int ParseIso8601(string s, out TimeSpan offset, out DateTime unspecified)
+        {
+            if (s == null)
+            {
+                throw new ArgumentNullException("value", "a date cannot be null");
+            }
+            if (s.Length < 19 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':')
+            {
+                throw BadDate(s);
+            }
+            int year = Digits(s, 0, 4);
+            int month = Digits(s, 5, 2);
+            int day = Digits(s, 8, 2);
+            int hour = Digits(s, 11, 2);
+            int minute = Digits(s, 14, 2);
+            int second = Digits(s, 17, 2);
+            int i = 19;
+            long fractionTicks = 0;
+            if (i < s.Length && s[i] == '.')
+            {
+                i++;
+                int start = i;
+                while (i < s.Length && s[i] >= '0' && s[i] <= '9')
+                {
+                    i++;
+                }
+                int n = i - start;
+                if (n == 0 || n > 7)
+                {
+                    throw BadDate(s);
+                }
+                fractionTicks = Digits(s, start, n);
+                for (int k = n; k < 7; k++)
+                {
+                    fractionTicks *= 10;
+                }
+            }
+            try
+            {
+                unspecified = new DateTime(year, month, day, hour, minute, second, DateTimeKind.Unspecified).AddTicks(fractionTicks);
+            }
+            catch (ArgumentOutOfRangeException)
+            {
+                throw BadDate(s);
+            }
+            offset = TimeSpan.Zero;
+            if (i == s.Length)
+            {
+                return ZoneNone;
+            }
+            if (s[i] == 'Z' && i + 1 == s.Length)
+            {
+                return ZoneUtc;
+            }
+            if ((s[i] == '+' || s[i] == '-') && i + 6 == s.Length && s[i + 3] == ':')
+            {
+                int hours = Digits(s, i + 1, 2);
+                int minutes = Digits(s, i + 4, 2);
+                if (hours > 14 || minutes > 59)
+                {
+                    throw BadDate(s);
+                }
+                offset = new TimeSpan(hours, minutes, 0);
+                if (s[i] == '-')
+                {
+                    offset = offset.Negate();
+                }
+                return ZoneOffset;
+            }
+            throw BadDate(s);
+        }
+
+        static int Digits(string s, int start, int count)
+        {
+            int v = 0;
+            for (int i = start; i < start + count; i++)
+            {
+                char ch = s[i];
+                if (ch < '0' || ch > '9')
+                {
+                    throw BadDate(s);
+                }
+                v = v * 10 + (ch - '0');
+            }
+            return v;
+        }
+
+        static FormatException BadDate(string s)
+        {
+            return new FormatException(string.Concat(new string[] { "not an ISO 8601 round-trip date (yyyy-MM-ddTHH:mm:ss[.fffffff][Z|+hh:mm]): ", s }));
+        }
+
+        public static void WriteDateTimeOffset(DateTimeOffset d, byte** outPtr, int* outLen)
+        {
+            WriteString(d.ToString("O", CultureInfo.InvariantCulture), outPtr, outLen);
+        }
+
+        /// <summary>TimeSpan as int64 ticks (100 ns), exact.</summary>
+        public static TimeSpan ReadTimeSpan(long ticks)
+        {
+            return new TimeSpan(ticks);
+        }
+
+        /// <summary>Decimal as an invariant-culture string ("G"), exact.</summary>
+        public static decimal ReadDecimal(byte* ptr, int len)
+        {
+            string s = ReadString(ptr, len);
+            if (s == null)
+            {
+                throw new ArgumentNullException("value", "a decimal cannot be null");
+            }
+            return Convert.ToDecimal(s, CultureInfo.InvariantCulture);
+        }
+
+        public static void WriteDecimal(decimal d, byte** outPtr, int* outLen)
+        {
+            WriteString(d.ToString(CultureInfo.InvariantCulture), outPtr, outLen);
         }
 
         // ---- handles ----

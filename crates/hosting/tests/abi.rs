@@ -52,14 +52,17 @@ fn abi_version_and_runtime() {
 
 #[test]
 fn int_add() {
-    type Add = unsafe extern "system" fn(i32, i32, *mut i32, *mut MochiError) -> i32;
+    type Add = unsafe extern "system" fn(i64, i64, *mut i64, *mut MochiError) -> i32;
     type AddLong = unsafe extern "system" fn(i64, i64, *mut i64, *mut MochiError) -> i32;
     let add: Add = export("mochi_abi_fixture_calc_add");
     let mut out = 0;
     call!(add, 2, 40, &mut out).unwrap();
     assert_eq!(out, 42);
-    call!(add, i32::MAX, 1, &mut out).unwrap();
-    assert_eq!(out, i32::MIN, "C# int addition wraps unchecked");
+    call!(add, i32::MAX.into(), 1, &mut out).unwrap();
+    assert_eq!(out, i64::from(i32::MIN), "C# int addition wraps unchecked");
+    // Integers cross as int64 and are narrowed with a checked conversion.
+    let e = call!(add, i64::from(i32::MAX) + 1, 0, &mut out).unwrap_err();
+    assert_eq!(e.type_name, "System.OverflowException");
 
     let add_long: AddLong = export("mochi_abi_fixture_calc_add_long");
     let mut out = 0i64;
@@ -91,7 +94,7 @@ fn strings_round_trip_non_ascii() {
     let reverse: StrFn = export("mochi_abi_fixture_text_reverse");
     assert_eq!(str_call(reverse, Some("ab🎉ç")).unwrap().unwrap(), "ç🎉ba");
 
-    type Len = unsafe extern "system" fn(*const u8, i32, *mut i32, *mut MochiError) -> i32;
+    type Len = unsafe extern "system" fn(*const u8, i32, *mut i64, *mut MochiError) -> i32;
     let len: Len = export("mochi_abi_fixture_text_length");
     let mut n = 0;
     let s = MochiStr::borrowed("🎉é");
@@ -103,7 +106,7 @@ fn strings_round_trip_non_ascii() {
     assert_eq!(n, 3);
 }
 
-type ListOut = unsafe extern "system" fn(i32, *mut *mut i64, *mut i32, *mut MochiError) -> i32;
+type ListOut = unsafe extern "system" fn(i64, *mut *mut i64, *mut i32, *mut MochiError) -> i32;
 type ListIn = unsafe extern "system" fn(*const i64, i32, *mut i64, *mut MochiError) -> i32;
 
 fn take_i64s(p: *mut i64, n: i32) -> Vec<i64> {
@@ -260,7 +263,7 @@ fn map_as_entry_array() {
 #[test]
 fn optionals() {
     type Parse =
-        unsafe extern "system" fn(*const u8, i32, *mut u8, *mut i32, *mut MochiError) -> i32;
+        unsafe extern "system" fn(*const u8, i32, *mut u8, *mut i64, *mut MochiError) -> i32;
     let parse: Parse = export("mochi_abi_fixture_optionals_parse_int");
     let (mut has, mut v) = (9u8, 0);
     let s = MochiStr::borrowed("-42");
@@ -400,7 +403,7 @@ fn static_fields() {
     call!(set, g.ptr, g.len).unwrap();
 }
 
-type FailFn = unsafe extern "system" fn(*const u8, i32, *mut i32, *mut MochiError) -> i32;
+type FailFn = unsafe extern "system" fn(*const u8, i32, *mut i64, *mut MochiError) -> i32;
 
 fn null_deref() -> ManagedException {
     let f: FailFn = export("mochi_abi_fixture_failing_null_deref");
@@ -433,7 +436,7 @@ fn exceptions_become_error_values() {
     assert_eq!(e.type_name, "System.NullReferenceException");
     assert!(e.message.contains("Object reference"), "{e}");
 
-    type Deep = unsafe extern "system" fn(i32, *mut i32, *mut MochiError) -> i32;
+    type Deep = unsafe extern "system" fn(i64, *mut i64, *mut MochiError) -> i32;
     let deep: Deep = export("mochi_abi_fixture_failing_deep");
     let e = call!(deep, 500, &mut out).unwrap_err();
     assert_eq!(e.type_name, "System.ArgumentOutOfRangeException");
@@ -462,7 +465,7 @@ fn null_reference_on_fresh_threads() {
 
 #[test]
 fn task_awaited_with_configure_await_false() {
-    type Double = unsafe extern "system" fn(i32, i32, *mut i32, *mut MochiError) -> i32;
+    type Double = unsafe extern "system" fn(i64, i64, *mut i64, *mut MochiError) -> i32;
     let double: Double = export("mochi_abi_fixture_async_double_later");
     let mut out = 0;
     let t = std::time::Instant::now();
@@ -492,7 +495,7 @@ fn calls_from_many_threads_at_once() {
         .map(|t| {
             std::thread::spawn(move || {
                 hosting::prepare_current_thread().unwrap();
-                type Add = unsafe extern "system" fn(i32, i32, *mut i32, *mut MochiError) -> i32;
+                type Add = unsafe extern "system" fn(i64, i64, *mut i64, *mut MochiError) -> i32;
                 let add: Add = export("mochi_abi_fixture_calc_add");
                 let echo: StrFn = export("mochi_abi_fixture_text_echo");
                 let incr: Incr = export("mochi_abi_fixture_counter_increment");
@@ -504,7 +507,7 @@ fn calls_from_many_threads_at_once() {
                     let s = format!("thread {t} call {i} — ✓");
                     assert_eq!(str_call(echo, Some(&s)).unwrap().unwrap(), s);
                     call!(incr, shared, 1, &mut last).unwrap();
-                    let own = new_counter("mine", i as i64);
+                    let own = new_counter("mine", i);
                     shim().release_handle(own).unwrap();
                 }
                 last
@@ -643,9 +646,9 @@ fn status_codes_are_stable() {
 
 #[test]
 fn enums_bools_and_floats() {
-    type Next = unsafe extern "system" fn(i16, *mut i16, *mut MochiError) -> i32;
-    type IsWeekend = unsafe extern "system" fn(i16, *mut u8, *mut MochiError) -> i32;
-    type Hours = unsafe extern "system" fn(i16, f32, *mut f64, *mut MochiError) -> i32;
+    type Next = unsafe extern "system" fn(i64, *mut i64, *mut MochiError) -> i32;
+    type IsWeekend = unsafe extern "system" fn(i64, *mut u8, *mut MochiError) -> i32;
+    type Hours = unsafe extern "system" fn(i64, f64, *mut f64, *mut MochiError) -> i32;
     let next: Next = export("mochi_abi_fixture_calendar_next");
     let weekend: IsWeekend = export("mochi_abi_fixture_calendar_is_weekend");
     let hours: Hours = export("mochi_abi_fixture_calendar_hours");
@@ -667,7 +670,7 @@ fn enums_bools_and_floats() {
 #[test]
 fn lists_of_handles_and_bools() {
     let _g = HANDLES.lock().unwrap_or_else(|e| e.into_inner());
-    type Many = unsafe extern "system" fn(i32, *mut *mut isize, *mut i32, *mut MochiError) -> i32;
+    type Many = unsafe extern "system" fn(i64, *mut *mut isize, *mut i32, *mut MochiError) -> i32;
     type Total = unsafe extern "system" fn(*const isize, i32, *mut i64, *mut MochiError) -> i32;
     type Positive = unsafe extern "system" fn(
         *const isize,
@@ -676,7 +679,7 @@ fn lists_of_handles_and_bools() {
         *mut i32,
         *mut MochiError,
     ) -> i32;
-    type CountTrue = unsafe extern "system" fn(*const u8, i32, *mut i32, *mut MochiError) -> i32;
+    type CountTrue = unsafe extern "system" fn(*const u8, i32, *mut i64, *mut MochiError) -> i32;
     let many: Many = export("mochi_abi_fixture_counter_many");
     let total: Total = export("mochi_abi_fixture_counter_total");
     let positive: Positive = export("mochi_abi_fixture_counter_positive");
@@ -760,4 +763,152 @@ mod properties {
             unsafe { shim().free(p.cast()) };
         }
     }
+}
+
+type Str1 =
+    unsafe extern "system" fn(*const u8, i32, *mut *mut u8, *mut i32, *mut MochiError) -> i32;
+type Str2 = unsafe extern "system" fn(
+    *const u8,
+    i32,
+    *const u8,
+    i32,
+    *mut *mut u8,
+    *mut i32,
+    *mut MochiError,
+) -> i32;
+
+fn str2_call(f: Str2, a: &str, b: &str) -> Result<Option<String>, ManagedException> {
+    let (a, b) = (MochiStr::borrowed(a), MochiStr::borrowed(b));
+    let (mut p, mut n) = (ptr::null_mut(), 0);
+    call!(f, a.ptr, a.len, b.ptr, b.len, &mut p, &mut n)?;
+    Ok(unsafe { shim().take_string(p, n) })
+}
+
+#[test]
+fn scalar_encodings() {
+    let next_char: Str1 = export("mochi_abi_fixture_scalars_next_char");
+    assert_eq!(
+        str_call(next_char, Some("a")).unwrap().as_deref(),
+        Some("b")
+    );
+    assert_eq!(
+        str_call(next_char, Some("é")).unwrap().as_deref(),
+        Some("ê")
+    );
+    for bad in ["", "ab", "🎉"] {
+        let e = str_call(next_char, Some(bad)).unwrap_err();
+        assert_eq!(e.type_name, "System.ArgumentException", "{bad:?}");
+    }
+
+    let guid: Str1 = export("mochi_abi_fixture_scalars_same");
+    assert_eq!(
+        str_call(guid, Some("6F9619FF-8B86-D011-B42D-00C04FC964FF"))
+            .unwrap()
+            .as_deref(),
+        Some("6f9619ff-8b86-d011-b42d-00c04fc964ff"),
+        "format D, lower case out"
+    );
+    for bad in [
+        "6F9619FF8B86D011B42D00C04FC964FF",
+        "6F9619FF-8B86-D011-B42D-00C04FC964FG",
+        "nope",
+    ] {
+        assert_eq!(
+            str_call(guid, Some(bad)).unwrap_err().type_name,
+            "System.FormatException"
+        );
+    }
+
+    let resolve: Str2 = export("mochi_abi_fixture_scalars_resolve");
+    assert_eq!(
+        str2_call(resolve, "https://example.com/a/b", "../c?q=1")
+            .unwrap()
+            .as_deref(),
+        Some("https://example.com/c?q=1")
+    );
+
+    type AddDays = unsafe extern "system" fn(
+        *const u8,
+        i32,
+        i64,
+        *mut *mut u8,
+        *mut i32,
+        *mut MochiError,
+    ) -> i32;
+    let add_days: AddDays = export("mochi_abi_fixture_scalars_add_days");
+    let day = |s: &str, n: i64| {
+        let a = MochiStr::borrowed(s);
+        let (mut p, mut len) = (ptr::null_mut(), 0);
+        call!(add_days, a.ptr, a.len, n, &mut p, &mut len)
+            .map(|_| unsafe { shim().take_string(p, len) }.unwrap())
+    };
+    // The Kind survives: Z stays UTC, no suffix stays Unspecified.
+    assert_eq!(
+        day("2024-02-28T23:30:00.0000000Z", 1).unwrap(),
+        "2024-02-29T23:30:00.0000000Z"
+    );
+    assert_eq!(
+        day("2023-02-28T10:00:00.1234567", 1).unwrap(),
+        "2023-03-01T10:00:00.1234567"
+    );
+    assert_eq!(
+        day("2024-01-31T00:00:00Z", 0).unwrap(),
+        "2024-01-31T00:00:00.0000000Z"
+    );
+    for bad in [
+        "yesterday",
+        "2023-02-29T00:00:00",
+        "2024-01-01T00:00:00.12345678Z",
+        "2024-01-01T00:00:00+2:00",
+    ] {
+        assert_eq!(
+            day(bad, 1).unwrap_err().type_name,
+            "System.FormatException",
+            "{bad}"
+        );
+    }
+
+    let to_utc: Str1 = export("mochi_abi_fixture_scalars_to_utc");
+    assert_eq!(
+        str_call(to_utc, Some("2024-01-01T00:00:00.0000000+02:00"))
+            .unwrap()
+            .as_deref(),
+        Some("2023-12-31T22:00:00.0000000+00:00")
+    );
+    let e = str_call(to_utc, Some("2024-01-01T00:00:00")).unwrap_err();
+    assert_eq!(
+        e.type_name, "System.FormatException",
+        "an offset is required"
+    );
+
+    type Twice = unsafe extern "system" fn(i64, *mut i64, *mut MochiError) -> i32;
+    let twice: Twice = export("mochi_abi_fixture_scalars_twice");
+    let mut t = 0;
+    call!(twice, 36_000_000_001, &mut t).unwrap(); // 1 h + 100 ns, in ticks
+    assert_eq!(t, 72_000_000_002);
+    assert_eq!(
+        call!(twice, i64::MAX, &mut t).unwrap_err().type_name,
+        "System.OverflowException"
+    );
+
+    let add: Str2 = export("mochi_abi_fixture_scalars_add");
+    assert_eq!(
+        str2_call(add, "0.1", "0.2").unwrap().as_deref(),
+        Some("0.3"),
+        "exact, unlike a double"
+    );
+    assert_eq!(
+        str2_call(add, "79228162514264337593543950334", "1")
+            .unwrap()
+            .as_deref(),
+        Some("79228162514264337593543950335")
+    );
+    assert_eq!(
+        str2_call(add, "-1.50", "0.25").unwrap().as_deref(),
+        Some("-1.25")
+    );
+    assert_eq!(
+        str2_call(add, "1e5", "0").unwrap_err().type_name,
+        "System.FormatException"
+    );
 }

@@ -25,7 +25,7 @@ fn run_child(scenario: &str) -> (Output, Duration) {
     (out, t.elapsed())
 }
 
-type Nre = unsafe extern "system" fn(*const u8, i32, *mut i32, *mut MochiError) -> i32;
+type Nre = unsafe extern "system" fn(*const u8, i32, *mut i64, *mut MochiError) -> i32;
 
 /// Not a test of its own: the body of a child process (does nothing without MOCHI_HOSTING_CHILD).
 #[test]
@@ -43,7 +43,7 @@ fn child() {
     let t = Instant::now();
     let rt = support::runtime();
     let shim = hosting::Shim::load(rt, shim_path.as_ref()).unwrap();
-    type Add = unsafe extern "system" fn(i32, i32, *mut i32, *mut MochiError) -> i32;
+    type Add = unsafe extern "system" fn(i64, i64, *mut i64, *mut MochiError) -> i32;
     let add: Add = unsafe { shim.export(support::EXPORTS, "mochi_abi_fixture_calc_add") }.unwrap();
     let mut out = 0;
     let mut err = MochiError::new();

@@ -20,11 +20,11 @@ typedef struct host_api {
     __typeof__(mochi_dotnet_last_error) *last_error;
 } host_api;
 
-typedef int32_t (*add_fn)(int32_t, int32_t, int32_t *, mochi_error *);
+typedef int32_t (*add_fn)(int64_t, int64_t, int64_t *, mochi_error *);
 typedef int32_t (*echo_fn)(const uint8_t *, int32_t, uint8_t **, int32_t *, mochi_error *);
 typedef int32_t (*new_fn)(const uint8_t *, int32_t, int64_t, mochi_handle *, mochi_error *);
 typedef int32_t (*incr_fn)(mochi_handle, int64_t, int64_t *, mochi_error *);
-typedef int32_t (*fail_fn)(const uint8_t *, int32_t, int32_t *, mochi_error *);
+typedef int32_t (*fail_fn)(const uint8_t *, int32_t, int64_t *, mochi_error *);
 typedef int32_t (*upper_fn)(const mochi_str *, int32_t, mochi_str **, int32_t *, mochi_error *);
 
 #define CHECK(cond, ...)                          \
@@ -51,8 +51,8 @@ int abi_caller_run(const host_api *api, const char *dotnet_root, const char *shi
 
     add_fn add = (add_fn)api->shim_export(shim, EXPORTS, "mochi_abi_fixture_calc_add");
     CHECK(add != NULL, "export add: %s", api->last_error());
-    int32_t sum = 0;
-    CHECK(add(40, 2, &sum, &err) == MOCHI_OK && sum == 42, "add gave %d", sum);
+    int64_t sum = 0;
+    CHECK(add(40, 2, &sum, &err) == MOCHI_OK && sum == 42, "add gave %lld", (long long)sum);
 
     echo_fn echo = (echo_fn)api->shim_export(shim, EXPORTS, "mochi_abi_fixture_text_echo");
     CHECK(echo != NULL, "export echo: %s", api->last_error());
@@ -86,7 +86,7 @@ int abi_caller_run(const host_api *api, const char *dotnet_root, const char *shi
 
     fail_fn nre = (fail_fn)api->shim_export(shim, EXPORTS, "mochi_abi_fixture_failing_null_deref");
     CHECK(nre != NULL, "export nre: %s", api->last_error());
-    int32_t ignored = 0;
+    int64_t ignored = 0;
     CHECK(nre(NULL, -1, &ignored, &err) == MOCHI_FAILED, "null deref did not fail");
     CHECK(same(err.type_name, err.type_name_len, "System.NullReferenceException"), "error type");
     CHECK(err.message != NULL && err.message_len > 0, "error message");
