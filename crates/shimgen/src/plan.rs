@@ -1382,7 +1382,8 @@ fn method_source(decl: &str, m: &Method, margs: &[TypeSig]) -> String {
 
 /// The Mochi literal of a constant of Mochi type `ty`, or `None` when Mochi
 /// cannot write it (NaN, infinities, `null`, control characters, lone
-/// surrogates): such a constant is bound as a static field getter instead.
+/// surrogates, a UInt64 above INT64_MAX): such a constant is bound as a
+/// static field getter instead.
 pub fn mochi_literal(c: &Constant, ty: &MochiType) -> Option<String> {
     let v = c.value.as_deref();
     match (c.kind.as_str(), ty) {
@@ -1397,9 +1398,9 @@ pub fn mochi_literal(c: &Constant, ty: &MochiType) -> Option<String> {
             Some(n.to_string())
         }
         ("uint64", MochiType::Int | MochiType::Int64) => {
-            // Two's complement: the bit pattern the shim passes for a UInt64.
-            let n: u64 = v?.parse().ok()?;
-            Some((n as i64).to_string())
+            // Above INT64_MAX Mochi cannot hold it (the ABI refuses such a UInt64 too).
+            let n: i64 = v?.parse().ok()?;
+            Some(n.to_string())
         }
         ("float32" | "float64", MochiType::Float) => {
             // The surface writes Rust's Debug form (`1e300`); Mochi's float
