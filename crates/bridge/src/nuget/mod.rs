@@ -588,13 +588,11 @@ impl NuGetClient {
             Fetched::NotFound => Ok(None),
             Fetched::Found(()) => {
                 let expected = expected_hex.or(advertised.as_deref());
-                Ok(Some(self.cache.commit(
-                    pending,
-                    id,
-                    version,
-                    &url_source(source_url),
-                    expected,
-                )?))
+                // The recorded source is the service index URL, as NuGet records it.
+                Ok(Some(
+                    self.cache
+                        .commit(pending, id, version, source_url, expected)?,
+                ))
             }
         }
     }
@@ -659,10 +657,4 @@ fn page_may_hold(page: &serde_json::Value, version: Option<&crate::version::NuGe
         (Some(v), Some(lo), Some(hi)) => lo <= *v && *v <= hi,
         _ => true,
     }
-}
-
-/// The `source` recorded for a package downloaded from a v3 server: its service
-/// index URL.
-fn url_source(source_url: &str) -> String {
-    source_url.to_string()
 }
