@@ -7,8 +7,13 @@ use crate::heaps::{Blob, BlobHeap, BlobIndex};
 use crate::reader::Reader;
 use crate::tables::{TableId, Tables, Token, TypeSpecRow};
 
-/// Deepest nesting of type elements (and nested type specs) accepted.
-pub const MAX_DEPTH: u32 = 256;
+/// Deepest nesting of type elements (and nested type specs) accepted. Real
+/// signatures nest a dozen levels at most. The bound keeps the canonical
+/// surface JSON readable back (serde_json stops at 128 levels, and a generic
+/// instantiation nests three JSON levels per type level: 256 allowed 60-deep
+/// generics whose JSON `Surface::from_json` refused) and the stack small
+/// (an unoptimised build spends about 4 KiB a level).
+pub const MAX_DEPTH: u32 = 32;
 
 /// Most type elements one signature may decode through the TypeSpec rows its
 /// custom modifiers name: TypeSpecs naming each other twice per row double

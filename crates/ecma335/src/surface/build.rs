@@ -444,11 +444,21 @@ impl Index {
         Index { entries }
     }
     fn get(&self, key: u32) -> impl Iterator<Item = u32> + '_ {
+        let r = self.range(key);
+        self.entries[r].iter().map(|e| e.1)
+    }
+    /// Positions of `key`'s entries; iterate with [`Index::at`] to avoid
+    /// borrowing the index across other work (and allocating).
+    fn range(&self, key: u32) -> std::ops::Range<usize> {
         let start = self.entries.partition_point(|e| e.0 < key);
-        self.entries[start..]
+        let len = self.entries[start..]
             .iter()
-            .take_while(move |e| e.0 == key)
-            .map(|e| e.1)
+            .take_while(|e| e.0 == key)
+            .count();
+        start..start + len
+    }
+    fn at(&self, i: usize) -> u32 {
+        self.entries[i].1
     }
 }
 
@@ -792,10 +802,13 @@ impl<'a, 'data> Builder<'a, 'data> {
                 }
             }
         }
-        methods.sort_by(|a, b| a.name.cmp(&b.name));
-        fields.sort_by(|a, b| a.name.cmp(&b.name));
-        properties.sort_by(|a, b| a.name.cmp(&b.name));
-        events.sort_by(|a, b| a.name.cmp(&b.name));
+        // The listing sorts its lines itself; only the model orders members.
+        if self.full() {
+            methods.sort_by(|a, b| a.name.cmp(&b.name));
+            fields.sort_by(|a, b| a.name.cmp(&b.name));
+            properties.sort_by(|a, b| a.name.cmp(&b.name));
+            events.sort_by(|a, b| a.name.cmp(&b.name));
+        }
         Ok(TypeDef {
             r#abstract: row.flags.contains(TypeAttributes::ABSTRACT),
             attributes,
@@ -865,16 +878,11 @@ impl<'a, 'data> Builder<'a, 'data> {
         let mut params: Vec<Param> = sig
             .parameter_types
             .into_iter()
-            .enumerate()
-            .map(|(i, ty)| Param {
+            .map(|ty| Param {
                 attributes: Attributes::default(),
                 default: None,
                 r#in: false,
-                name: if full {
-                    format!("arg{i}")
-                } else {
-                    String::new()
-                },
+                name: String::new(),
                 optional: false,
                 out: false,
                 r#type: ty,
@@ -895,6 +903,7 @@ impl<'a, 'data> Builder<'a, 'data> {
                 next,
                 TableId::Param,
             )?;
+            let mut named = vec![false; params.len()];
             for pos in list.positions() {
                 let p = self.md.resolve_list_item(&list, pos)?;
                 let prow: ParamRow = self.md.tables.row(p)?;
@@ -907,6 +916,7 @@ impl<'a, 'data> Builder<'a, 'data> {
                     continue;
                 };
                 param.name = self.md.strings.get(prow.name)?.into_owned();
+                named[prow.sequence as usize - 1] = true;
                 param.r#in = prow.flags.contains(ParamAttributes::IN);
                 param.out = prow.flags.contains(ParamAttributes::OUT);
                 param.optional = prow.flags.contains(ParamAttributes::OPTIONAL);
@@ -914,6 +924,12 @@ impl<'a, 'data> Builder<'a, 'data> {
                     param.default = self.constant(ptoken)?;
                 }
                 param.attributes = self.attributes(ptoken)?;
+            }
+            // Parameters without a Param row get a positional name.
+            for (i, p) in params.iter_mut().enumerate() {
+                if !named[i] {
+                    p.name = format!("arg{i}");
+                }
             }
         }
         Ok(Some(Method {
@@ -1157,8 +1173,8 @@ impl<'a, 'data> Builder<'a, 'data> {
         if !self.full() {
             return Ok(a);
         }
-        let rids: Vec<u32> = self.custom_attributes.get(parent.0).collect();
-        for rid in rids {
+        for i in self.custom_attributes.range(parent.0) {
+            let rid = self.custom_attributes.at(i);
             let row: CustomAttributeRow = self.md.tables.row(rid)?;
             let Some(known) = self.attribute_type(row.constructor)? else {
                 continue;
