@@ -13,15 +13,27 @@ use hosting::MochiError;
 const CHILD: &str = "MOCHI_HOSTING_CHILD";
 
 fn run_child(scenario: &str) -> (Output, Duration) {
+    run_child_with_env(scenario, &[])
+}
+
+fn run_child_with_env(
+    scenario: &str,
+    env: &[(&str, Option<&std::ffi::OsStr>)],
+) -> (Output, Duration) {
     // Build the fixture here so the child's time is only its own work.
     let shim = support::fixture_shim_path();
-    let t = Instant::now();
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child", "--nocapture", "--test-threads=1"])
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args(["--exact", "child", "--nocapture", "--test-threads=1"])
         .env(CHILD, scenario)
-        .env("MOCHI_FIXTURE_SHIM", shim)
-        .output()
-        .unwrap();
+        .env("MOCHI_FIXTURE_SHIM", shim);
+    for (k, v) in env {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    let t = Instant::now();
+    let out = cmd.output().unwrap();
     (out, t.elapsed())
 }
 
@@ -38,6 +50,14 @@ fn child() {
     }
     if scenario == "user-config" {
         return user_config();
+    }
+    if scenario == "from-env" {
+        // No explicit root: the locator reads this process's DOTNET_ROOT / PATH / HOME.
+        match hosting::Runtime::start(&hosting::RuntimeOptions::default()) {
+            Ok(rt) => println!("MOCHI_FROM_ENV ok root={}", rt.install().root.display()),
+            Err(e) => println!("MOCHI_FROM_ENV err {}", e.to_string().replace('\n', " | ")),
+        }
+        return;
     }
     let shim_path = std::env::var_os("MOCHI_FIXTURE_SHIM").unwrap();
     let t = Instant::now();
@@ -267,4 +287,62 @@ fn a_user_runtimeconfig_gets_the_host_properties() {
         )),
         "{stdout}"
     );
+}
+
+fn from_env_line(env: &[(&str, Option<&std::ffi::OsStr>)]) -> String {
+    let (out, _) = run_child_with_env("from-env", env);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+        .lines()
+        .find_map(|l| l.find("MOCHI_FROM_ENV").map(|i| l[i..].to_owned()))
+        .unwrap_or_else(|| panic!("no report: {stdout}"))
+}
+
+#[test]
+fn dotnet_root_from_the_environment() {
+    let home = tempfile::tempdir().unwrap();
+    let root = support::dotnet8_root();
+    let line = from_env_line(&[
+        ("DOTNET_ROOT", Some(root.as_os_str())),
+        ("PATH", Some("/usr/bin:/bin".as_ref())),
+        ("HOME", Some(home.path().as_os_str())),
+        ("MOCHI_DOTNET8_ROOT", None),
+    ]);
+    assert_eq!(line, format!("MOCHI_FROM_ENV ok root={}", root.display()));
+}
+
+#[test]
+fn no_dotnet_anywhere_says_what_to_install() {
+    if [
+        "/usr/share/dotnet",
+        "/usr/lib/dotnet",
+        "/usr/lib64/dotnet",
+        "/etc/dotnet",
+    ]
+    .iter()
+    .any(|p| std::path::Path::new(p).exists())
+    {
+        eprintln!("skipped: this machine has a system-wide .NET");
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let line = from_env_line(&[
+        ("DOTNET_ROOT", None),
+        ("PATH", Some("/usr/bin:/bin".as_ref())),
+        ("HOME", Some(home.path().as_os_str())),
+    ]);
+    assert!(
+        line.starts_with("MOCHI_FROM_ENV err no .NET installation found"),
+        "{line}"
+    );
+    assert!(
+        line.contains("apt-get install dotnet-runtime-8.0"),
+        "{line}"
+    );
+    assert!(line.contains("set DOTNET_ROOT"), "{line}");
 }
