@@ -318,15 +318,16 @@ fn dotnet_root_from_the_environment() {
 
 #[test]
 fn no_dotnet_anywhere_says_what_to_install() {
-    if [
+    let system_wide = [
         "/usr/share/dotnet",
         "/usr/lib/dotnet",
         "/usr/lib64/dotnet",
-        "/etc/dotnet",
+        "/usr/local/share/dotnet",
+        "/opt/dotnet",
     ]
     .iter()
-    .any(|p| std::path::Path::new(p).exists())
-    {
+    .any(|p| std::path::Path::new(p).join("host/fxr").exists());
+    if system_wide || std::path::Path::new("/etc/dotnet").exists() {
         eprintln!("skipped: this machine has a system-wide .NET");
         return;
     }
