@@ -1,5 +1,6 @@
 //! Whole-file parsing: PE, metadata, tables, the full surface, its listing and
-//! canonical JSON (which must read back to the same bytes).
+//! canonical JSON (which must read back to the same bytes), and the streamed
+//! writers (which must agree with the built surface).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -8,12 +9,21 @@ fuzz_target!(|data: &[u8]| {
     let Ok(md) = ecma335::Metadata::parse(data) else {
         return;
     };
+    let streamed_listing = ecma335::write_listing(&md, Vec::new());
     if let Ok(surface) = ecma335::build_surface(&md, ecma335::Detail::Full) {
         let listing = surface.listing();
         assert!(listing.is_empty() || listing.ends_with('\n'));
+        let lines: Vec<&str> = listing.lines().collect();
+        assert!(lines.windows(2).all(|w| w[0].as_bytes() <= w[1].as_bytes()), "listing not sorted");
+        assert_eq!(
+            streamed_listing.as_deref().ok(),
+            Some(listing.as_bytes()),
+            "streamed listing differs from the built one"
+        );
         let json = surface.to_canonical_json();
         let back = ecma335::Surface::from_json(&json).expect("canonical JSON reads back");
-        assert_eq!(back.to_canonical_json(), json, "canonical JSON is a fixed point");
+        assert!(back.to_canonical_json() == json, "canonical JSON is not a fixed point");
+        let streamed = ecma335::write_canonical_json(&md, Vec::new()).expect("streamed JSON");
+        assert!(streamed == json, "streamed JSON differs from the built one");
     }
-    let _ = ecma335::build_surface(&md, ecma335::Detail::Listing).map(|s| s.listing());
 });

@@ -154,11 +154,10 @@ fn assert_signature_error(e: &Error, want_offset: u64, want_message: &str) {
     }
 }
 
-/// Stack for the recursion tests: 256 KiB in optimised builds. Unoptimised
-/// builds spend about 4-8 KiB per signature nesting level (measured), so the
-/// 256-level limit needs 1-2 MiB there; 2 MiB (a default Rust thread) still
-/// proves the bound, since 100,000 unbounded levels would need 400 MiB.
-const SMALL_STACK: usize = if cfg!(debug_assertions) { 2048 * 1024 } else { 256 * 1024 };
+/// Stack for the recursion tests. An unoptimised build spends about 4 KiB
+/// per signature nesting level (measured), so 100,000 unbounded levels would
+/// need 400 MiB; the 32-level limit fits in 256 KiB.
+const SMALL_STACK: usize = 256 * 1024;
 
 /// Runs `f` on a thread with [`SMALL_STACK`]: a recursion that is not
 /// bounded overflows it (and aborts the test binary, which fails the test).
@@ -658,8 +657,8 @@ fn a_hundred_thousand_nested_pointers_are_a_depth_error_not_a_stack_overflow() {
     let bytes = a.build();
     let body = a.blob_file_offset(blob);
     let e = on_small_stack(move || ecma335::read_surface(&bytes).unwrap_err());
-    // Depth 0 is the first PTR; the check fails on entering depth 257.
-    assert_signature_error(&e, body + 1 + 257, "type nesting deeper than 256 levels");
+    // Depth 0 is the first PTR; the check fails on entering depth 33.
+    assert_signature_error(&e, body + 1 + 33, "type nesting deeper than 32 levels");
 }
 
 #[test]
@@ -682,7 +681,7 @@ fn every_recursive_element_kind_is_depth_bounded() {
         let bytes = a.build();
         let e = on_small_stack(move || ecma335::read_surface(&bytes).unwrap_err());
         assert!(
-            matches!(&e, Error::Signature { message, .. } if message.contains("deeper than 256")),
+            matches!(&e, Error::Signature { message, .. } if message.contains("deeper than 32 levels")),
             "{what}: {e:?}"
         );
     }
@@ -690,12 +689,13 @@ fn every_recursive_element_kind_is_depth_bounded() {
 
 #[test]
 fn nesting_just_inside_the_limit_reads() {
-    let (a, _) = with_field_signature(&deep(&[0x06], &[0x0F], 100, &[0x08]));
+    // 32 pointers: the int32 is at depth 32, the deepest accepted.
+    let (a, _) = with_field_signature(&deep(&[0x06], &[0x0F], 32, &[0x08]));
     let bytes = a.build();
     let l = on_small_stack(move || ecma335::listing(&bytes).unwrap());
     assert_eq!(
         l,
-        format!("F N.C::F : System.Int32{}\nT class N.C\n", "*".repeat(100))
+        format!("F N.C::F : System.Int32{}\nT class N.C\n", "*".repeat(32))
     );
 }
 
@@ -1068,12 +1068,12 @@ fn compressed_counts_larger_than_the_blob_are_errors_without_allocation() {
 
 #[test]
 fn nested_count_claims_do_not_multiply_allocations() {
-    // 250 nested generic instantiations, each claiming as many arguments as
+    // 30 nested generic instantiations, each claiming as many arguments as
     // there are bytes left (a claim `counted` accepts); the innermost then
     // runs out of bytes. Pre-sizing every level from its claim would request
-    // (bytes left x element size) per level: about 250 MB here.
+    // (bytes left x element size) per level: about 25 MB here.
     let object = compress(1 << 2 | 1)[0];
-    let levels = 250usize;
+    let levels = 30usize;
     let tail_elements = 10_000usize; // VAR 0: two bytes each
     let mut s = vec![0x06];
     for i in 0..levels {
@@ -1199,7 +1199,11 @@ fn a_self_referencing_typespec_is_an_error_not_a_hang() {
     let bytes = with_type_specs(&[spec], &[&modopt_spec(1)[..], &[0x08]].concat()).build();
     let start = Instant::now();
     let e = on_small_stack(move || ecma335::listing(&bytes).unwrap_err());
-    assert!(start.elapsed() < Duration::from_secs(1), "took {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "took {:?}",
+        start.elapsed()
+    );
     assert!(
         matches!(&e, Error::Signature { message, .. } if message.contains("TypeSpec row 1 refers to itself")),
         "{e:?}"
@@ -1208,16 +1212,27 @@ fn a_self_referencing_typespec_is_an_error_not_a_hang() {
 
 #[test]
 fn an_exponential_typespec_chain_is_an_error_not_a_hang() {
-    // TypeSpec k = modopt(TypeSpec k-1) modopt(TypeSpec k-1) int32, 60 rows:
-    // each row doubles the work, 2^60 elements in all, within the depth limit.
+    // TypeSpec k = Object<modopt(TypeSpec k-1) int32 x 16>, 10 rows: each
+    // row multiplies the work by 16, 16^10 elements in all, all within the
+    // depth limit (three levels per row).
+    let object = compress(1 << 2 | 1)[0];
     let mut specs = vec![vec![0x08]];
-    for k in 2..=60 {
-        specs.push([&modopt_spec(k - 1)[..], &modopt_spec(k - 1), &[0x08]].concat());
+    for k in 2..=10 {
+        let mut spec = vec![0x15, 0x12, object, 16];
+        for _ in 0..16 {
+            spec.extend(modopt_spec(k - 1));
+            spec.push(0x08);
+        }
+        specs.push(spec);
     }
-    let bytes = with_type_specs(&specs, &[&modopt_spec(60)[..], &[0x08]].concat()).build();
+    let bytes = with_type_specs(&specs, &[&modopt_spec(10)[..], &[0x08]].concat()).build();
     let start = Instant::now();
     let e = on_small_stack(move || ecma335::listing(&bytes).unwrap_err());
-    assert!(start.elapsed() < Duration::from_secs(2), "took {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        start.elapsed()
+    );
     assert!(
         matches!(&e, Error::Signature { message, .. } if message.contains("TypeSpec expansion exceeds 16384 type elements")),
         "{e:?}"
@@ -1228,7 +1243,11 @@ fn an_exponential_typespec_chain_is_an_error_not_a_hang() {
 fn a_typespec_named_twice_is_not_a_cycle() {
     // TypeSpec 2 = modopt(TypeSpec 1) modopt(TypeSpec 1) int32; both expand.
     let twice = [&modopt_spec(1)[..], &modopt_spec(1), &[0x08]].concat();
-    let bytes = with_type_specs(&[vec![0x1D, 0x08], twice], &[&modopt_spec(2)[..], &[0x0E]].concat()).build();
+    let bytes = with_type_specs(
+        &[vec![0x1D, 0x08], twice],
+        &[&modopt_spec(2)[..], &[0x0E]].concat(),
+    )
+    .build();
     assert_eq!(listing(&bytes), "F N.C::F : System.String\nT class N.C\n");
 }
 
@@ -1259,4 +1278,29 @@ fn an_array_rank_beyond_the_runtime_limit_is_an_error_not_a_huge_listing() {
     // Rank 32, the runtime's limit, reads.
     let (a, _) = with_field_signature(&[0x06, 0x14, 0x08, 32, 0x00, 0x00]);
     assert!(listing(&a.build()).contains(&format!("System.Int32[{}]", ",".repeat(31))));
+}
+
+// ---------------------------------------------------------------------------
+// The deepest accepted nesting still makes canonical JSON that reads back
+// (serde_json refuses more than 128 levels; a generic nests 3 per level).
+
+#[test]
+fn the_deepest_accepted_signatures_round_trip_through_json() {
+    let object = compress(1 << 2 | 1)[0];
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("szarray", deep(&[0x06], &[0x1D], 32, &[0x08])),
+        ("genericinst", deep(&[0x06], &[0x15, 0x12, object, 0x01], 32, &[0x08])),
+        ("cmod", deep(&[0x06], &[0x20, object], 32, &[0x08])),
+        ("array", deep(&[0x06], &[0x14], 32, &[&[0x08][..], &[1, 0, 0].repeat(32)].concat())),
+        ("fnptr", deep(&[0x06], &[0x1B, 0x00, 0x00], 15, &[0x01])),
+    ];
+    for (what, field_sig) in cases {
+        let (a, _) = with_field_signature(&field_sig);
+        let bytes = a.build();
+        let s = on_small_stack(move || ecma335::read_surface(&bytes))
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        let json = s.to_canonical_json();
+        let back = ecma335::Surface::from_json(&json).unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert!(back.to_canonical_json() == json, "{what}: JSON changed");
+    }
 }
