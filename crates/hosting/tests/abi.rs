@@ -719,6 +719,59 @@ fn lists_of_handles_and_bools() {
     assert_eq!(shim().live_handles(), before);
 }
 
+#[test]
+fn sets_lazy_sequences_value_tasks_and_void_tasks() {
+    let evens: ListOut = export("mochi_abi_fixture_sequences_evens");
+    let (mut p, mut n) = (ptr::null_mut(), 0);
+    call!(evens, 5, &mut p, &mut n).unwrap();
+    assert_eq!(
+        take_i64s(p, n),
+        [0, 2, 4, 6, 8],
+        "an iterator is enumerated before returning"
+    );
+    call!(evens, -1, &mut p, &mut n).unwrap();
+    assert_eq!(take_i64s(p, n), Vec::<i64>::new());
+    let e = call!(evens, i64::MAX, &mut p, &mut n).unwrap_err();
+    assert_eq!(e.type_name, "System.OverflowException");
+
+    type Distinct =
+        unsafe extern "system" fn(*const i64, i32, *mut *mut i64, *mut i32, *mut MochiError) -> i32;
+    let distinct: Distinct = export("mochi_abi_fixture_sequences_distinct");
+    let xs = [3i64, 1, 3, 2, 1, 3];
+    call!(distinct, xs.as_ptr(), 6, &mut p, &mut n).unwrap();
+    let mut got = take_i64s(p, n);
+    got.sort();
+    assert_eq!(got, [1, 2, 3], "a set crosses as a list of its elements");
+    type CountDistinct =
+        unsafe extern "system" fn(*const i64, i32, *mut i64, *mut MochiError) -> i32;
+    let count: CountDistinct = export("mochi_abi_fixture_sequences_count_distinct");
+    let mut c = 0;
+    call!(count, xs.as_ptr(), 6, &mut c).unwrap();
+    assert_eq!(c, 3, "duplicates collapse when the shim builds the set");
+
+    type Triple = unsafe extern "system" fn(i64, *mut i64, *mut MochiError) -> i32;
+    let triple: Triple = export("mochi_abi_fixture_async_triple_soon");
+    let mut t = 0;
+    call!(triple, 4, &mut t).unwrap(); // a ValueTask completed synchronously
+    assert_eq!(t, 12);
+    call!(triple, 5, &mut t).unwrap(); // a ValueTask wrapping a Task on the thread pool
+    assert_eq!(t, 15);
+
+    type Tick = unsafe extern "system" fn(i64, *mut MochiError) -> i32;
+    type Ticks = unsafe extern "system" fn(*mut i64, *mut MochiError) -> i32;
+    let tick: Tick = export("mochi_abi_fixture_async_tick");
+    let ticks: Ticks = export("mochi_abi_fixture_async_ticks");
+    let (mut before, mut after) = (0, 0);
+    call!(ticks, &mut before).unwrap();
+    call!(tick, 20).unwrap();
+    call!(ticks, &mut after).unwrap();
+    assert_eq!(
+        after,
+        before + 1,
+        "a void Task has completed when the export returns"
+    );
+}
+
 mod properties {
     use super::*;
     use proptest::collection::vec;
