@@ -965,3 +965,54 @@ fn scalar_encodings() {
         "System.FormatException"
     );
 }
+
+#[test]
+fn cold_resolution_from_many_threads_at_once() {
+    // A copy of the fixture at another path: a cold cache and a fresh load context.
+    let dir = tempfile::tempdir().unwrap();
+    for e in std::fs::read_dir(shim().assembly().parent().unwrap()).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
+    }
+    let copy = dir.path().join(shim().assembly().file_name().unwrap());
+    let rt = shim().runtime();
+    let names = [
+        "mochi_abi_fixture_calc_add",
+        "mochi_abi_fixture_calc_add_long",
+        "mochi_abi_fixture_text_echo",
+        "mochi_abi_fixture_lists_sum",
+        "mochi_abi_fixture_counter_new",
+        "mochi_abi_fixture_counter_increment",
+    ];
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let copy = copy.clone();
+            std::thread::spawn(move || {
+                let s = Shim::load(rt, &copy).unwrap();
+                let ptrs: Vec<usize> = names
+                    .iter()
+                    .map(|n| rt.entry_point(s.assembly(), EXPORTS, n).unwrap().as_ptr() as usize)
+                    .collect();
+                type Add = unsafe extern "system" fn(i64, i64, *mut i64, *mut MochiError) -> i32;
+                let add: Add = unsafe { s.export(EXPORTS, names[0]) }.unwrap();
+                let (mut out, mut err) = (0, MochiError::new());
+                assert_eq!(unsafe { add(1, 2, &mut out, &mut err) }, STATUS_OK);
+                assert_eq!(out, 3);
+                ptrs
+            })
+        })
+        .collect();
+    let results: Vec<Vec<usize>> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    assert!(
+        results.windows(2).all(|w| w[0] == w[1]),
+        "every thread got the same pointers"
+    );
+    let original = rt
+        .entry_point(shim().assembly(), EXPORTS, names[0])
+        .unwrap()
+        .as_ptr() as usize;
+    assert_ne!(
+        results[0][0], original,
+        "the copy is a separate assembly load"
+    );
+}
