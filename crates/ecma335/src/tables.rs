@@ -97,7 +97,13 @@ impl CodedKind {
         let (bits, tables) = self.layout();
         let tag = raw & ((1 << bits) - 1);
         let table = (*tables.get(tag as usize)?)?;
-        Some(Token::new(table, raw >> bits))
+        // A 4-byte coded index has room for row ids beyond a token's 24 bits;
+        // such a row cannot exist, and `Token::new` would wrap it to another.
+        let rid = raw >> bits;
+        if rid > 0x00FF_FFFF {
+            return None;
+        }
+        Some(Token::new(table, rid))
     }
 }
 
@@ -484,7 +490,7 @@ impl<'data> Tables<'data> {
                 table: R::TABLE.name(),
                 row: rid,
                 offset: info.offset + (rid - 1) as u64 * info.row_size as u64,
-                message: "a coded index has a tag that names no table".into(),
+                message: "a coded index has a tag that names no table, or a row id beyond 24 bits".into(),
             }
         })
     }

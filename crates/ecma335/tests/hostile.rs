@@ -1304,3 +1304,33 @@ fn the_deepest_accepted_signatures_round_trip_through_json() {
         assert!(back.to_canonical_json() == json, "{what}: JSON changed");
     }
 }
+
+// ---------------------------------------------------------------------------
+// Coded indexes and forwarder chains.
+
+#[test]
+fn a_coded_index_beyond_24_bit_row_ids_is_an_error_not_a_truncated_row() {
+    // With `#JTD` every coded index is 4 bytes, room for a row id of 2^24 + 1,
+    // which must not wrap to row 1 (System.Object here).
+    let mut a = sample();
+    a.tables.jtd_widths = true;
+    a.trailing_streams.push(Stream::new("#JTD", vec![]));
+    set(&mut a, TYPE_DEF, 2, 3, Coded::TypeDefOrRef.encode(TYPE_REF, 0x0100_0001));
+    assert_table_error(&listing_error(&a.build()), "TypeDef", 2, "coded index");
+}
+
+#[test]
+fn a_cyclic_exported_type_chain_terminates_with_an_error() {
+    let mut a = sample();
+    let x = a.heaps.string("X");
+    let y = a.heaps.string("Y");
+    let forwarder = 0x0020_0000; // IsTypeForwarder
+    a.tables.push(EXPORTED_TYPE, vec![forwarder, 0, x, 0, Coded::Implementation.encode(EXPORTED_TYPE, 2)]);
+    a.tables.push(EXPORTED_TYPE, vec![forwarder, 0, y, 0, Coded::Implementation.encode(EXPORTED_TYPE, 1)]);
+    let bytes = a.build();
+    let e = on_small_stack(move || ecma335::read_surface(&bytes).unwrap_err());
+    match &e {
+        Error::Table { table: "ExportedType", message, .. } if message.contains("cyclic") => {}
+        other => panic!("{other:?}"),
+    }
+}
