@@ -490,7 +490,8 @@ impl<'data> Tables<'data> {
                 table: R::TABLE.name(),
                 row: rid,
                 offset: info.offset + (rid - 1) as u64 * info.row_size as u64,
-                message: "a coded index has a tag that names no table, or a row id beyond 24 bits".into(),
+                message: "a coded index has a tag that names no table, or a row id beyond 24 bits"
+                    .into(),
             }
         })
     }

@@ -1289,9 +1289,20 @@ fn the_deepest_accepted_signatures_round_trip_through_json() {
     let object = compress(1 << 2 | 1)[0];
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("szarray", deep(&[0x06], &[0x1D], 32, &[0x08])),
-        ("genericinst", deep(&[0x06], &[0x15, 0x12, object, 0x01], 32, &[0x08])),
+        (
+            "genericinst",
+            deep(&[0x06], &[0x15, 0x12, object, 0x01], 32, &[0x08]),
+        ),
         ("cmod", deep(&[0x06], &[0x20, object], 32, &[0x08])),
-        ("array", deep(&[0x06], &[0x14], 32, &[&[0x08][..], &[1, 0, 0].repeat(32)].concat())),
+        (
+            "array",
+            deep(
+                &[0x06],
+                &[0x14],
+                32,
+                &[&[0x08][..], &[1, 0, 0].repeat(32)].concat(),
+            ),
+        ),
         ("fnptr", deep(&[0x06], &[0x1B, 0x00, 0x00], 15, &[0x01])),
     ];
     for (what, field_sig) in cases {
@@ -1315,7 +1326,13 @@ fn a_coded_index_beyond_24_bit_row_ids_is_an_error_not_a_truncated_row() {
     let mut a = sample();
     a.tables.jtd_widths = true;
     a.trailing_streams.push(Stream::new("#JTD", vec![]));
-    set(&mut a, TYPE_DEF, 2, 3, Coded::TypeDefOrRef.encode(TYPE_REF, 0x0100_0001));
+    set(
+        &mut a,
+        TYPE_DEF,
+        2,
+        3,
+        Coded::TypeDefOrRef.encode(TYPE_REF, 0x0100_0001),
+    );
     assert_table_error(&listing_error(&a.build()), "TypeDef", 2, "coded index");
 }
 
@@ -1325,12 +1342,34 @@ fn a_cyclic_exported_type_chain_terminates_with_an_error() {
     let x = a.heaps.string("X");
     let y = a.heaps.string("Y");
     let forwarder = 0x0020_0000; // IsTypeForwarder
-    a.tables.push(EXPORTED_TYPE, vec![forwarder, 0, x, 0, Coded::Implementation.encode(EXPORTED_TYPE, 2)]);
-    a.tables.push(EXPORTED_TYPE, vec![forwarder, 0, y, 0, Coded::Implementation.encode(EXPORTED_TYPE, 1)]);
+    a.tables.push(
+        EXPORTED_TYPE,
+        vec![
+            forwarder,
+            0,
+            x,
+            0,
+            Coded::Implementation.encode(EXPORTED_TYPE, 2),
+        ],
+    );
+    a.tables.push(
+        EXPORTED_TYPE,
+        vec![
+            forwarder,
+            0,
+            y,
+            0,
+            Coded::Implementation.encode(EXPORTED_TYPE, 1),
+        ],
+    );
     let bytes = a.build();
     let e = on_small_stack(move || ecma335::read_surface(&bytes).unwrap_err());
     match &e {
-        Error::Table { table: "ExportedType", message, .. } if message.contains("cyclic") => {}
+        Error::Table {
+            table: "ExportedType",
+            message,
+            ..
+        } if message.contains("cyclic") => {}
         other => panic!("{other:?}"),
     }
 }

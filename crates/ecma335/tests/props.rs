@@ -106,13 +106,29 @@ fn metadata_range(data: &[u8]) -> std::ops::Range<usize> {
 
 #[derive(Clone, Debug)]
 enum Mutation {
-    FlipBit { at: f64, bit: u8 },
-    SetByte { at: f64, value: u8 },
+    FlipBit {
+        at: f64,
+        bit: u8,
+    },
+    SetByte {
+        at: f64,
+        value: u8,
+    },
     /// A little-endian u32 (row counts, sizes, offsets).
-    SetU32 { at: f64, value: u32 },
-    Insert { at: f64, value: u8 },
-    Delete { at: f64 },
-    Truncate { at: f64 },
+    SetU32 {
+        at: f64,
+        value: u32,
+    },
+    Insert {
+        at: f64,
+        value: u8,
+    },
+    Delete {
+        at: f64,
+    },
+    Truncate {
+        at: f64,
+    },
 }
 
 fn mutation() -> impl Strategy<Value = (bool, Mutation)> {
@@ -183,7 +199,11 @@ fn check_invariants(data: &[u8]) -> Result<(), TestCaseError> {
     // and whatever the built surface reads, the stream reads too.
     let built = ecma335::build_surface(&md, Detail::Listing).map(|s| s.listing());
     if let Ok(b) = &built {
-        prop_assert_eq!(listing.as_ref().ok(), Some(b), "streamed and built listings differ");
+        prop_assert_eq!(
+            listing.as_ref().ok(),
+            Some(b),
+            "streamed and built listings differ"
+        );
     }
     if let Ok(l) = &listing {
         check_listing(l)?;
@@ -229,14 +249,20 @@ fn check_json(json: &[u8]) -> Result<(), TestCaseError> {
             )));
         }
     };
-    prop_assert!(back.to_canonical_json() == json, "JSON -> Surface -> JSON changed the bytes");
+    prop_assert!(
+        back.to_canonical_json() == json,
+        "JSON -> Surface -> JSON changed the bytes"
+    );
     Ok(())
 }
 
 #[test]
 fn the_real_corpus_meets_every_invariant() {
     let files = corpus();
-    assert!(files.len() >= 2, "no real assembly found; install mono-devel");
+    assert!(
+        files.len() >= 2,
+        "no real assembly found; install mono-devel"
+    );
     for (name, data) in files {
         ecma335::read_surface(data).unwrap_or_else(|e| panic!("{name}: {e}"));
         check_invariants(data).unwrap_or_else(|e| panic!("{name}: {e}"));
