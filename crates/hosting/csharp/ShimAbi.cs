@@ -78,6 +78,22 @@ namespace Mochi.Interop
             return Interlocked.Read(ref liveHandles);
         }
 
+        /// <summary>The file this shim was loaded from, so the host can tell when the
+        /// shared load context resolved its name to another file.</summary>
+        [UnmanagedCallersOnly]
+        public static int mochi_assembly_path(byte** result, int* resultLen, MochiError* err)
+        {
+            try
+            {
+                WriteString(typeof(ShimAbi).Assembly.Location, result, resultLen);
+                return StatusOk;
+            }
+            catch (Exception e)
+            {
+                return Fail(e, err);
+            }
+        }
+
         // ---- errors ----
 
         /// <summary>Fills err (when non-null) from e and returns StatusFailed; never throws.</summary>

@@ -40,6 +40,7 @@ typedef int32_t (*mochi_abi_version_fn)(void);
 typedef void (*mochi_free_fn)(void *ptr);
 typedef int32_t (*mochi_handle_release_fn)(mochi_handle handle, mochi_error *err);
 typedef int64_t (*mochi_handle_live_count_fn)(void);
+typedef int32_t (*mochi_assembly_path_fn)(uint8_t **path, int32_t *path_len, mochi_error *err);
 
 /* ---- the host ---- */
 

@@ -150,7 +150,7 @@ pub unsafe extern "C" fn mochi_dotnet_shim_export(
             )
         };
         shim.runtime()
-            .entry_point(shim.assembly(), type_name, method)
+            .entry_point_in(shim.load_context(), shim.assembly(), type_name, method)
             .map(|e| e.as_ptr())
             .map_err(|e| e.to_string())
     })

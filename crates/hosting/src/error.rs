@@ -75,6 +75,16 @@ pub enum Error {
         expected: i32,
     },
 
+    #[error(
+        "{} has the assembly name of a shim already loaded from {}; the shared load context keeps one assembly per name\nhint: give every shim a unique assembly name (Mochi.Shim.<package>), or load this one with Shim::load_isolated",
+        .assembly.display(),
+        .loaded_from.display()
+    )]
+    ShimNameClash {
+        assembly: PathBuf,
+        loaded_from: PathBuf,
+    },
+
     #[error("cannot enlarge the alternate signal stack: {0}")]
     AltStack(#[source] std::io::Error),
 

@@ -47,7 +47,7 @@ pub mod version;
 pub use altstack::ALTSTACK_SIZE;
 pub use error::{Error, Result};
 pub use locate::{DotnetInstall, FrameworkRequirement, Locator, RollForward};
-pub use runtime::{EntryPoint, Runtime, RuntimeOptions, StartTimings};
+pub use runtime::{EntryPoint, LoadContext, Runtime, RuntimeOptions, StartTimings};
 pub use shim::{ABI_VERSION, Handle, ManagedException, MochiError, MochiStr, Shim};
 pub use version::RuntimeVersion;
 

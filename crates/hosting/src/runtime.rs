@@ -1,7 +1,7 @@
 //! The one CoreCLR of the process: started once through hostfxr, kept for the
 //! life of the process, and the cache of resolved `[UnmanagedCallersOnly]` entry points.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::c_void;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
@@ -114,7 +114,22 @@ impl EntryPoint {
     }
 }
 
+/// Where a shim's assembly (and the package assemblies beside it) is loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum LoadContext {
+    /// The default `AssemblyLoadContext`, shared by every shim of the process, as in
+    /// an ordinary .NET application: one copy of each package, so an object made by
+    /// one shim can be passed to another (a `JToken` from the Newtonsoft.Json shim
+    /// to a shim of a library built on it). Assembly names must be unique.
+    #[default]
+    Shared,
+    /// A context of the shim's own (hostfxr's component loading): the shim gets
+    /// private copies of its dependencies, and its objects are foreign to other shims.
+    Isolated,
+}
+
 struct CachedEntry {
+    context: LoadContext,
     assembly: PathBuf,
     type_name: String,
     method: String,
@@ -127,11 +142,18 @@ pub struct Runtime {
     version: RuntimeVersion,
     requirement: FrameworkRequirement,
     timings: StartTimings,
-    // Kept open for the life of the process: closing it and initialising again fails (0x80008081).
-    _context: Mutex<HostfxrContext<InitializedForRuntimeConfig>>,
     // Resolution is rare and goes through hostfxr; one at a time.
-    loader: Mutex<DelegateLoader>,
+    resolver: Mutex<Resolver>,
     entries: RwLock<HashMap<u64, Vec<CachedEntry>, BuildHasherDefault<PrehashedKey>>>,
+}
+
+/// The hostfxr side of resolution, used under the runtime's lock (contexts are `Send`, not `Sync`).
+struct Resolver {
+    // Kept open for the life of the process: closing it and initialising again fails (0x80008081).
+    context: HostfxrContext<InitializedForRuntimeConfig>,
+    loader: DelegateLoader,
+    /// Canonical paths already loaded into the shared context.
+    loaded_shared: HashSet<PathBuf>,
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -293,8 +315,11 @@ impl Runtime {
                     clr_start: total - initialised,
                     total,
                 },
-                _context: Mutex::new(context),
-                loader: Mutex::new(loader),
+                resolver: Mutex::new(Resolver {
+                    context,
+                    loader,
+                    loaded_shared: HashSet::new(),
+                }),
                 entries: RwLock::new(HashMap::default()),
             })
         })();
@@ -322,31 +347,43 @@ impl Runtime {
     }
 
     /// The native entry point of static `[UnmanagedCallersOnly]` method `type_name::method`
-    /// in the assembly at `assembly`, resolved once and then served from a cache.
-    /// `type_name` is namespace-qualified; the assembly's file stem is taken as its
-    /// assembly name unless `type_name` is assembly-qualified already.
+    /// in the assembly at `assembly`, loaded into the shared context; resolved once and
+    /// then served from a cache. `type_name` is namespace-qualified; the assembly's
+    /// file stem is taken as its assembly name unless `type_name` is assembly-qualified.
     pub fn entry_point(
         &self,
         assembly: &Path,
         type_name: &str,
         method: &str,
     ) -> Result<EntryPoint> {
-        let key = entry_hash(assembly, type_name, method);
-        if let Some(e) = self.cached(key, assembly, type_name, method) {
+        self.entry_point_in(LoadContext::Shared, assembly, type_name, method)
+    }
+
+    /// [`Runtime::entry_point`] with the assembly loaded into `context`.
+    pub fn entry_point_in(
+        &self,
+        context: LoadContext,
+        assembly: &Path,
+        type_name: &str,
+        method: &str,
+    ) -> Result<EntryPoint> {
+        let key = entry_hash(context, assembly, type_name, method);
+        if let Some(e) = self.cached(key, context, assembly, type_name, method) {
             return Ok(e);
         }
         crate::prepare_current_thread()?;
-        let loader = self.loader.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(e) = self.cached(key, assembly, type_name, method) {
+        let mut resolver = self.resolver.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(e) = self.cached(key, context, assembly, type_name, method) {
             return Ok(e);
         }
-        let entry = resolve(&loader, assembly, type_name, method)?;
+        let entry = resolve(&mut resolver, context, assembly, type_name, method)?;
         self.entries
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .entry(key)
             .or_default()
             .push(CachedEntry {
+                context,
                 assembly: assembly.to_path_buf(),
                 type_name: type_name.to_owned(),
                 method: method.to_owned(),
@@ -358,6 +395,7 @@ impl Runtime {
     fn cached(
         &self,
         key: u64,
+        context: LoadContext,
         assembly: &Path,
         type_name: &str,
         method: &str,
@@ -366,6 +404,7 @@ impl Runtime {
         entries.get(&key)?.iter().find_map(|c| {
             (c.method == method
                 && c.type_name == type_name
+                && c.context == context
                 && c.assembly.as_os_str() == assembly.as_os_str())
             .then_some(c.entry)
         })
@@ -382,8 +421,6 @@ impl Runtime {
     }
 }
 
-/// FxHash (rustc's) over the raw bytes, 8 at a time: lookups hash every call,
-/// and SipHash over a path's components cost more than the rest of the lookup.
 /// The `Microsoft.NETCore.App` version hostfxr resolved, read from the
 /// `FX_DEPS_FILE` property (`…/shared/Microsoft.NETCore.App/<version>/….deps.json`).
 fn resolved_framework_version<I>(context: &HostfxrContext<I>) -> Option<RuntimeVersion> {
@@ -392,8 +429,10 @@ fn resolved_framework_version<I>(context: &HostfxrContext<I>) -> Option<RuntimeV
     deps.parent()?.file_name()?.to_str()?.parse().ok()
 }
 
-fn entry_hash(assembly: &Path, type_name: &str, method: &str) -> u64 {
-    let mut h: u64 = 0;
+/// FxHash (rustc's) over the raw bytes, 8 at a time: lookups hash every call,
+/// and SipHash over a path's components cost more than the rest of the lookup.
+fn entry_hash(context: LoadContext, assembly: &Path, type_name: &str, method: &str) -> u64 {
+    let mut h: u64 = context as u64;
     for part in [
         assembly.as_os_str().as_encoded_bytes(),
         type_name.as_bytes(),
@@ -437,7 +476,8 @@ fn fx_add(h: u64, word: u64) -> u64 {
 }
 
 fn resolve(
-    loader: &DelegateLoader,
+    resolver: &mut Resolver,
+    context: LoadContext,
     assembly: &Path,
     type_name: &str,
     method: &str,
@@ -448,8 +488,8 @@ fn resolve(
         method: method.to_owned(),
         reason,
     };
-    // hostfxr keeps one load context per path *string*: two spellings of one file
-    // would load the shim twice, with two sets of statics (and handle counts).
+    // One load per file, whatever its spelling: hostfxr's isolated contexts are keyed
+    // by the path string, and the shared context refuses a second load of a name.
     let canonical = match std::fs::canonicalize(assembly) {
         Ok(p) if p.is_file() => p,
         _ => {
@@ -461,7 +501,7 @@ fn resolve(
     let qualified = if type_name.contains(',') {
         type_name.to_owned()
     } else {
-        let stem = assembly
+        let stem = canonical
             .file_stem()
             .and_then(|s| s.to_str())
             .unwrap_or_default();
@@ -470,13 +510,32 @@ fn resolve(
     let pd = |s: &str| PdCString::from_os_str(s).map_err(|_| fail(format!("{s:?} contains NUL")));
     let path = PdCString::from_os_str(canonical.as_os_str())
         .map_err(|_| fail("path contains NUL".into()))?;
-    let f = loader
-        .load_assembly_and_get_function_with_unmanaged_callers_only::<fn()>(
-            &path,
-            &pd(&qualified)?,
-            &pd(method)?,
-        )
-        .map_err(|e| fail(describe_lookup_error(&e)))?;
+    let f = match context {
+        LoadContext::Isolated => resolver
+            .loader
+            .load_assembly_and_get_function_with_unmanaged_callers_only::<fn()>(
+                &path,
+                &pd(&qualified)?,
+                &pd(method)?,
+            ),
+        LoadContext::Shared => {
+            if !resolver.loaded_shared.contains(&canonical) {
+                resolver.context.load_assembly_from_path(&path).map_err(|e| {
+                    fail(format!(
+                        "loading it into the shared context failed with {:#010x} ({}): {}; another assembly with the same name may be loaded already (shim assembly names must be unique)",
+                        e.value(),
+                        status::describe(e.value()).name,
+                        status::describe(e.value()).advice
+                    ))
+                })?;
+                resolver.loaded_shared.insert(canonical.clone());
+            }
+            resolver
+                .loader
+                .get_function_with_unmanaged_callers_only::<fn()>(&pd(&qualified)?, &pd(method)?)
+        }
+    }
+    .map_err(|e| fail(describe_lookup_error(&e)))?;
     NonNull::new(f.as_ptr().cast_mut().cast::<c_void>())
         .map(EntryPoint)
         .ok_or_else(|| fail("hostfxr returned a null function pointer".into()))

@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::runtime::Runtime;
+use crate::runtime::{LoadContext, Runtime};
 
 /// The ABI version this host speaks; `mochi_abi_version()` of a shim must equal it.
 pub const ABI_VERSION: i32 = 1;
@@ -105,11 +105,13 @@ type AbiVersionFn = unsafe extern "system" fn() -> i32;
 type FreeFn = unsafe extern "system" fn(*mut c_void);
 type ReleaseFn = unsafe extern "system" fn(isize, *mut MochiError) -> i32;
 type LiveCountFn = unsafe extern "system" fn() -> i64;
+type AssemblyPathFn = unsafe extern "system" fn(*mut *mut u8, *mut i32, *mut MochiError) -> i32;
 
 /// A loaded shim assembly whose ABI version matched.
 #[derive(Debug, Clone)]
 pub struct Shim {
     runtime: &'static Runtime,
+    context: LoadContext,
     assembly: PathBuf,
     abi_version: i32,
     free: FreeFn,
@@ -118,14 +120,23 @@ pub struct Shim {
 }
 
 impl Shim {
-    /// Loads the shim at `assembly` (into its own load context, with its folder
-    /// as dependency probe path) and checks its ABI version.
+    /// Loads the shim at `assembly` into the shared load context (its folder probed
+    /// for the package assemblies it references) and checks its ABI version.
     pub fn load(runtime: &'static Runtime, assembly: &Path) -> Result<Shim> {
+        Shim::load_in(runtime, LoadContext::Shared, assembly)
+    }
+
+    /// [`Shim::load`] into a load context of its own.
+    pub fn load_isolated(runtime: &'static Runtime, assembly: &Path) -> Result<Shim> {
+        Shim::load_in(runtime, LoadContext::Isolated, assembly)
+    }
+
+    fn load_in(runtime: &'static Runtime, context: LoadContext, assembly: &Path) -> Result<Shim> {
         let assembly = std::fs::canonicalize(assembly).map_err(|source| Error::Io {
             path: assembly.to_path_buf(),
             source,
         })?;
-        let get = |m: &str| runtime.entry_point(&assembly, SHIM_ABI_TYPE, m);
+        let get = |m: &str| runtime.entry_point_in(context, &assembly, SHIM_ABI_TYPE, m);
         // SAFETY: the signatures are the fixed ones of ShimAbi.cs (docs/hosting.md).
         let version_fn: AbiVersionFn = unsafe { get("mochi_abi_version")?.cast() };
         // SAFETY: takes no arguments and only returns a constant.
@@ -145,14 +156,37 @@ impl Shim {
                 get("mochi_handle_live_count")?.cast::<LiveCountFn>(),
             )
         };
-        Ok(Shim {
+        // SAFETY: the fixed signature of ShimAbi.mochi_assembly_path.
+        let path_fn: AssemblyPathFn = unsafe { get("mochi_assembly_path")?.cast() };
+        let shim = Shim {
             runtime,
+            context,
             assembly,
             abi_version,
             free,
             release,
             live,
-        })
+        };
+        // The shared context resolves by assembly name: a second file with the name of
+        // a loaded shim would silently run the first one's code.
+        let (mut p, mut n, mut err) = (std::ptr::null_mut(), 0, MochiError::new());
+        // SAFETY: out-parameters are valid; the result is caller-owned.
+        let status = unsafe { path_fn(&mut p, &mut n, &mut err) };
+        let loaded = match shim.check(status, &mut err) {
+            // SAFETY: a caller-owned string the export returned.
+            Ok(()) => unsafe { shim.take_string(p, n) }.map(PathBuf::from),
+            Err(_) => None,
+        };
+        if let Some(loaded) = loaded {
+            let loaded = std::fs::canonicalize(&loaded).unwrap_or(loaded);
+            if loaded != shim.assembly {
+                return Err(Error::ShimNameClash {
+                    assembly: shim.assembly,
+                    loaded_from: loaded,
+                });
+            }
+        }
+        Ok(shim)
     }
 
     pub fn assembly(&self) -> &Path {
@@ -167,6 +201,10 @@ impl Shim {
         self.runtime
     }
 
+    pub fn load_context(&self) -> LoadContext {
+        self.context
+    }
+
     /// An export of this shim as a typed function pointer (cached after the first lookup).
     ///
     /// # Safety
@@ -174,7 +212,7 @@ impl Shim {
     pub unsafe fn export<F: Copy>(&self, type_name: &str, method: &str) -> Result<F> {
         let e = self
             .runtime
-            .entry_point(&self.assembly, type_name, method)?;
+            .entry_point_in(self.context, &self.assembly, type_name, method)?;
         // SAFETY: forwarded to the caller.
         Ok(unsafe { e.cast::<F>() })
     }

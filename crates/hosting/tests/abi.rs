@@ -7,7 +7,9 @@ use std::ptr;
 use std::sync::Mutex;
 
 use hosting::shim::{STATUS_FAILED, STATUS_OK};
-use hosting::{Error, FrameworkRequirement, ManagedException, MochiError, MochiStr, Runtime, Shim};
+use hosting::{
+    Error, FrameworkRequirement, LoadContext, ManagedException, MochiError, MochiStr, Runtime, Shim,
+};
 use support::{EXPORTS, shim};
 
 /// Tests that create handles hold this, so the live-handle count is exact.
@@ -968,7 +970,8 @@ fn scalar_encodings() {
 
 #[test]
 fn cold_resolution_from_many_threads_at_once() {
-    // A copy of the fixture at another path: a cold cache and a fresh load context.
+    // A copy of the fixture at another path, loaded in isolation (the shared context
+    // holds the original, and names are unique there): a cold cache and a fresh context.
     let dir = tempfile::tempdir().unwrap();
     for e in std::fs::read_dir(shim().assembly().parent().unwrap()).unwrap() {
         let e = e.unwrap();
@@ -988,10 +991,14 @@ fn cold_resolution_from_many_threads_at_once() {
         .map(|_| {
             let copy = copy.clone();
             std::thread::spawn(move || {
-                let s = Shim::load(rt, &copy).unwrap();
+                let s = Shim::load_isolated(rt, &copy).unwrap();
                 let ptrs: Vec<usize> = names
                     .iter()
-                    .map(|n| rt.entry_point(s.assembly(), EXPORTS, n).unwrap().as_ptr() as usize)
+                    .map(|n| {
+                        rt.entry_point_in(LoadContext::Isolated, s.assembly(), EXPORTS, n)
+                            .unwrap()
+                            .as_ptr() as usize
+                    })
                     .collect();
                 type Add = unsafe extern "system" fn(i64, i64, *mut i64, *mut MochiError) -> i32;
                 let add: Add = unsafe { s.export(EXPORTS, names[0]) }.unwrap();
@@ -1003,6 +1010,10 @@ fn cold_resolution_from_many_threads_at_once() {
         })
         .collect();
     let results: Vec<Vec<usize>> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    // The shared context already holds an assembly of that name (the original).
+    let e = Shim::load(rt, &copy).unwrap_err();
+    assert!(matches!(e, Error::ShimNameClash { .. }), "{e}");
+    assert!(e.to_string().contains("unique assembly name"), "{e}");
     assert!(
         results.windows(2).all(|w| w[0] == w[1]),
         "every thread got the same pointers"
@@ -1015,4 +1026,48 @@ fn cold_resolution_from_many_threads_at_once() {
         results[0][0], original,
         "the copy is a separate assembly load"
     );
+}
+
+/// Objects cross between shims of the shared context (one copy of each package,
+/// as in an ordinary .NET app) but not into an isolated one (its own copy of the
+/// package, so the "same" type is another type).
+#[test]
+fn objects_cross_between_shims_in_the_shared_context_only() {
+    let _g = HANDLES.lock().unwrap_or_else(|e| e.into_inner());
+    let fixture_dir = shim().assembly().parent().unwrap().to_path_buf();
+    let build = |name: &str| {
+        let src = support::fixtures_dir().join("AbiConsumerShim.cs");
+        let lib = fixture_dir.join("Mochi.Fixtures.Abi.dll");
+        support::real_library_shim(name, &[src], &[lib])
+    };
+    let shared = Shim::load(support::runtime(), &build("Mochi.Fixtures.Abi.Consumer")).unwrap();
+    let isolated = Shim::load_isolated(
+        support::runtime(),
+        &build("Mochi.Fixtures.Abi.ConsumerIsolated"),
+    )
+    .unwrap();
+    type Describe =
+        unsafe extern "system" fn(isize, *mut *mut u8, *mut i32, *mut MochiError) -> i32;
+    let describe = |s: &Shim, h: isize| {
+        let f: Describe = unsafe {
+            s.export(
+                "Mochi.Shim.AbiConsumer.Exports",
+                "mochi_abi_consumer_describe_counter",
+            )
+        }
+        .unwrap();
+        let (mut p, mut n, mut err) = (ptr::null_mut(), 0, MochiError::new());
+        let status = unsafe { f(h, &mut p, &mut n, &mut err) };
+        s.check(status, &mut err)
+            .map(|_| unsafe { s.take_string(p, n) }.unwrap())
+    };
+
+    let h = new_counter("shared", 7); // made by the fixture shim
+    assert_eq!(
+        describe(&shared, h).unwrap(),
+        "shared=7 (seen by the consumer)"
+    );
+    let e = describe(&isolated, h).unwrap_err();
+    assert_eq!(e.type_name, "System.InvalidCastException", "{e}");
+    shim().release_handle(h).unwrap();
 }
