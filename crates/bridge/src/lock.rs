@@ -191,6 +191,15 @@ pub enum LockError {
         source: ResolveError,
     },
     #[error(
+        "{} no longer matches mochi.toml: {requirement}\n  hint: run `mochi-dotnet lock` to update mochi.lock, and review its diff",
+        path.display()
+    )]
+    Stale {
+        path: PathBuf,
+        /// What mochi.toml (or a locked package) requires that mochi.lock lacks.
+        requirement: String,
+    },
+    #[error(
         "{} is out of date ({} difference{}):\n{}\n  hint: run `mochi-dotnet lock` to update it, and review the diff; a changed hash for an unchanged version means the package bytes or the bridge changed",
         path.display(), drifts.len(), if drifts.len() == 1 { "" } else { "s" },
         drifts.iter().map(|d| format!("  - {d}")).collect::<Vec<_>>().join("\n")
@@ -353,8 +362,22 @@ where
         lock: &recorded,
         inner: registry,
     };
-    let resolution = resolve(&pinned, &request_for(manifest))
-        .map_err(|source| LockError::CheckResolve { source })?;
+    let resolution = resolve(&pinned, &request_for(manifest)).map_err(|source| match source {
+        // The pinned index offers only recorded versions: say so, not "available".
+        ResolveError::NoMatch {
+            id, range, path, ..
+        } => LockError::Stale {
+            path: lockfile_path.into(),
+            requirement: match recorded.get(&id) {
+                Some(r) => format!(
+                    "{path} requires {id} {range}, but mochi.lock has {id} {}",
+                    r.version
+                ),
+                None => format!("{path} requires {id} {range}, which is not in mochi.lock"),
+            },
+        },
+        source => LockError::CheckResolve { source },
+    })?;
     let unpinned = CheckFetcher { inner: registry };
     let (mut fresh, _) = build_lockfile(manifest, &resolution, &unpinned, hasher, None, options)?;
     // `source` records provenance, not content; keep the recorded one.
