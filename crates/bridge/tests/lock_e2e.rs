@@ -15,9 +15,11 @@ use fixtures::registry::Registry;
 fn assemblies() -> Option<&'static [Vec<u8>; 3]> {
     static ASMS: OnceLock<Option<[Vec<u8>; 3]>> = OnceLock::new();
     ASMS.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("mochi-lock-e2e-asm-{}", std::process::id()));
+        // Removed when this closure returns: only the bytes are kept.
+        let dir = tempfile::tempdir().expect("tempdir");
         let build = |name: &str, src: &str| -> Option<Vec<u8>> {
-            let path = fixtures::assemblies::compile_cs(src, name, &dir)?.expect("mcs compiles the fixture");
+            let path = fixtures::assemblies::compile_cs(src, name, dir.path())?
+                .expect("mcs compiles the fixture");
             Some(std::fs::read(path).expect("read compiled assembly"))
         };
         let a = build("One", "namespace Fx { public class One { public int Value; public string Name() { return \"one\"; } } }")?;
