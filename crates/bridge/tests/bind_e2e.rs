@@ -30,15 +30,18 @@ fn run(dir: &Path, cache: &Path, args: &[&str]) -> (bool, String) {
         .env_remove("XDG_CACHE_HOME")
         .output()
         .expect("run mochi-dotnet");
-    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
 fn bind_an_assembly_and_a_locked_package() {
     let tmp = tempfile::tempdir().unwrap();
-    let Some(dll) = fixtures::assemblies::compile_cs(TINY, "Tiny.Lib", &tmp.path().join("asm")) else {
-        eprintln!("skipped: mcs is not installed");
-        return;
+    let Some(dll) = fixtures::assemblies::compile_cs(TINY, "Tiny.Lib", &tmp.path().join("asm"))
+    else {
+        panic!("mcs is not installed: run scripts/setup-test-tools.sh");
     };
     let dll = dll.expect("mcs compiles Tiny");
     let proj = tmp.path().join("proj");
@@ -49,17 +52,41 @@ fn bind_an_assembly_and_a_locked_package() {
     let (ok, err) = run(
         &proj,
         &cache,
-        &["bind", dll.to_str().unwrap(), "--out", "out1", "--package", "tiny", "--monomorphise", "Tiny.Box`1=System.String;System.Int32"],
+        &[
+            "bind",
+            dll.to_str().unwrap(),
+            "--out",
+            "out1",
+            "--package",
+            "tiny",
+            "--monomorphise",
+            "Tiny.Box`1=System.String;System.Int32",
+        ],
     );
     assert!(ok, "{err}");
     assert!(err.contains("items translated"), "{err}");
-    for f in ["plan.json", "tiny_extern.mochi", "tiny.mochi", "SKIPPED.txt", "skipped.json"] {
+    for f in [
+        "plan.json",
+        "tiny_extern.mochi",
+        "tiny.mochi",
+        "SKIPPED.txt",
+        "skipped.json",
+    ] {
         assert!(proj.join("out1").join(f).is_file(), "{f} missing");
     }
     let ext = std::fs::read_to_string(proj.join("out1/tiny_extern.mochi")).unwrap();
-    assert!(ext.contains("extern fun mochi_tiny_greeter_new(name: string): Greeter\n"), "{ext}");
-    assert!(ext.contains("extern fun mochi_tiny_box_string_get(self_: Box_String): string\n"), "{ext}");
-    assert!(ext.contains("extern fun mochi_tiny_box_int32_get(self_: Box_Int32): int\n"), "{ext}");
+    assert!(
+        ext.contains("extern fun mochi_tiny_greeter_new(name: string): Greeter\n"),
+        "{ext}"
+    );
+    assert!(
+        ext.contains("extern fun mochi_tiny_box_string_get(self_: Box_String): string\n"),
+        "{ext}"
+    );
+    assert!(
+        ext.contains("extern fun mochi_tiny_box_int32_get(self_: Box_Int32): int\n"),
+        "{ext}"
+    );
     let alias = std::fs::read_to_string(proj.join("out1/tiny.mochi")).unwrap();
     assert!(alias.contains("let Mode_On: int = 1\n"), "{alias}");
     let (e, a) = shimgen::grammar::check_pair(&ext, &alias).unwrap();
@@ -86,11 +113,17 @@ fn bind_an_assembly_and_a_locked_package() {
     assert!(ok, "bind: {err}");
     let ext = std::fs::read_to_string(proj.join("out2/tiny_lib_extern.mochi")).unwrap();
     assert!(ext.contains("Tiny.Lib 1.2.0"), "{ext}");
-    assert!(ext.contains("extern fun mochi_tiny_lib_box_string_get(self_: Box_String): string\n"), "{ext}");
+    assert!(
+        ext.contains("extern fun mochi_tiny_lib_box_string_get(self_: Box_String): string\n"),
+        "{ext}"
+    );
     assert!(!ext.contains("Box_Int32"), "{ext}");
 
     // 3. Neither a file nor a locked id.
     let (ok, err) = run(&proj, &cache, &["bind", "No.Such", "--out", "out3"]);
     assert!(!ok);
-    assert!(err.contains("No.Such is not locked") && err.contains("Tiny.Lib"), "{err}");
+    assert!(
+        err.contains("No.Such is not locked") && err.contains("Tiny.Lib"),
+        "{err}"
+    );
 }

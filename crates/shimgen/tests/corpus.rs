@@ -11,22 +11,37 @@ use std::path::{Path, PathBuf};
 use shimgen::BindOptions;
 
 fn check(name: &str, path: PathBuf, id: &str, monomorphise: BTreeMap<String, Vec<Vec<String>>>) {
-    if !path.exists() {
-        eprintln!("skipped {name}: {} is missing", path.display());
-        return;
-    }
-    let (_, out) = common::bind_file(&path, id, BindOptions { monomorphise, ..Default::default() });
+    assert!(
+        path.exists(),
+        "{name}: {} is missing: run scripts/setup-test-tools.sh",
+        path.display()
+    );
+    let (_, out) = common::bind_file(
+        &path,
+        id,
+        BindOptions {
+            monomorphise,
+            ..Default::default()
+        },
+    );
     common::assert_mochi_parses(&out);
     common::assert_golden(name, &out.plan);
 }
 
 fn fw(dll: &str) -> PathBuf {
-    common::framework_dir().map(|d| d.join(dll)).unwrap_or_else(|| PathBuf::from("/nonexistent").join(dll))
+    common::framework_dir()
+        .map(|d| d.join(dll))
+        .unwrap_or_else(|| PathBuf::from("/nonexistent").join(dll))
 }
 
 #[test]
 fn dotnet8_core_lib() {
-    check("dotnet8-System.Private.CoreLib", fw("System.Private.CoreLib.dll"), "System.Private.CoreLib", BTreeMap::new());
+    check(
+        "dotnet8-System.Private.CoreLib",
+        fw("System.Private.CoreLib.dll"),
+        "System.Private.CoreLib",
+        BTreeMap::new(),
+    );
 }
 
 #[test]
@@ -41,7 +56,12 @@ fn dotnet8_libraries() {
         "System.Console",
         "System.Text.RegularExpressions",
     ] {
-        check(&format!("dotnet8-{lib}"), fw(&format!("{lib}.dll")), lib, BTreeMap::new());
+        check(
+            &format!("dotnet8-{lib}"),
+            fw(&format!("{lib}.dll")),
+            lib,
+            BTreeMap::new(),
+        );
     }
 }
 
@@ -50,14 +70,28 @@ fn newtonsoft_json() {
     let mut m = BTreeMap::new();
     m.insert(
         "Newtonsoft.Json.Linq.JToken::Value``1".to_string(),
-        vec![vec!["System.String".to_string()], vec!["System.Int32".to_string()], vec!["System.Boolean".to_string()]],
+        vec![
+            vec!["System.String".to_string()],
+            vec!["System.Int32".to_string()],
+            vec!["System.Boolean".to_string()],
+        ],
     );
-    check("newtonsoft-json", Path::new("/usr/lib/cli/Newtonsoft.Json-5.0/Newtonsoft.Json.dll").into(), "Newtonsoft.Json", m);
+    check(
+        "newtonsoft-json",
+        Path::new("/usr/lib/cli/Newtonsoft.Json-5.0/Newtonsoft.Json.dll").into(),
+        "Newtonsoft.Json",
+        m,
+    );
 }
 
 #[test]
 fn nunit() {
-    check("nunit-framework", Path::new("/usr/lib/cli/nunit.framework-2.6.3/nunit.framework.dll").into(), "NUnit", BTreeMap::new());
+    check(
+        "nunit-framework",
+        Path::new("/usr/lib/cli/nunit.framework-2.6.3/nunit.framework.dll").into(),
+        "NUnit",
+        BTreeMap::new(),
+    );
 }
 
 /// `SHIMGEN_DUMP=<dir> cargo test -p shimgen --test corpus dump -- --ignored`
@@ -65,12 +99,20 @@ fn nunit() {
 #[test]
 #[ignore]
 fn dump() {
-    let Some(dir) = std::env::var_os("SHIMGEN_DUMP") else { return };
+    let Some(dir) = std::env::var_os("SHIMGEN_DUMP") else {
+        return;
+    };
     let dir = PathBuf::from(dir);
     for (name, path) in [
         ("corelib", fw("System.Private.CoreLib.dll")),
-        ("newtonsoft", PathBuf::from("/usr/lib/cli/Newtonsoft.Json-5.0/Newtonsoft.Json.dll")),
-        ("nunit", PathBuf::from("/usr/lib/cli/nunit.framework-2.6.3/nunit.framework.dll")),
+        (
+            "newtonsoft",
+            PathBuf::from("/usr/lib/cli/Newtonsoft.Json-5.0/Newtonsoft.Json.dll"),
+        ),
+        (
+            "nunit",
+            PathBuf::from("/usr/lib/cli/nunit.framework-2.6.3/nunit.framework.dll"),
+        ),
         ("stj", fw("System.Text.Json.dll")),
     ] {
         let (_, out) = common::bind_file(&path, name, BindOptions::default());

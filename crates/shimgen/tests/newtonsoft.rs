@@ -14,7 +14,11 @@ fn mono() -> BTreeMap<String, Vec<Vec<String>>> {
     let mut m = BTreeMap::new();
     m.insert(
         "Newtonsoft.Json.Linq.JToken::Value``1".to_string(),
-        vec![vec!["System.String".to_string()], vec!["System.Int32".to_string()], vec!["System.Boolean".to_string()]],
+        vec![
+            vec!["System.String".to_string()],
+            vec!["System.Int32".to_string()],
+            vec!["System.Boolean".to_string()],
+        ],
     );
     m.insert(
         "Newtonsoft.Json.JsonConvert::DeserializeObject``1".to_string(),
@@ -25,27 +29,42 @@ fn mono() -> BTreeMap<String, Vec<Vec<String>>> {
 
 #[test]
 fn newtonsoft_common_entry_points_are_translated() {
-    if !Path::new(NEWTONSOFT).exists() {
-        eprintln!("skipped: {NEWTONSOFT} is not installed");
-        return;
-    }
+    assert!(
+        Path::new(NEWTONSOFT).exists(),
+        "{NEWTONSOFT} is not installed: run scripts/setup-test-tools.sh"
+    );
     let (_, out) = common::bind_file(
         Path::new(NEWTONSOFT),
         "Newtonsoft.Json",
-        BindOptions { package: "json".into(), monomorphise: mono(), ..Default::default() },
+        BindOptions {
+            package: "json".into(),
+            monomorphise: mono(),
+            ..Default::default()
+        },
     );
     let plan = &out.plan;
     common::assert_mochi_parses(&out);
     let translated = |prefix: &str| -> Vec<&str> {
-        plan.items.iter().filter(|i| i.source.starts_with(prefix)).map(|i| i.source.as_str()).collect()
+        plan.items
+            .iter()
+            .filter(|i| i.source.starts_with(prefix))
+            .map(|i| i.source.as_str())
+            .collect()
     };
     let skipped = |prefix: &str| -> Vec<String> {
-        plan.skipped.iter().filter(|i| i.item.starts_with(prefix)).map(|i| format!("{} [{}] {}", i.item, i.reason, i.detail)).collect()
+        plan.skipped
+            .iter()
+            .filter(|i| i.item.starts_with(prefix))
+            .map(|i| format!("{} [{}] {}", i.item, i.reason, i.detail))
+            .collect()
     };
     for (prefix, min) in [
         ("M Newtonsoft.Json.JsonConvert::SerializeObject(", 8),
         ("M Newtonsoft.Json.JsonConvert::DeserializeObject(", 5),
-        ("M Newtonsoft.Json.JsonConvert::DeserializeObject``1<Newtonsoft.Json.Linq.JObject>(", 3),
+        (
+            "M Newtonsoft.Json.JsonConvert::DeserializeObject``1<Newtonsoft.Json.Linq.JObject>(",
+            3,
+        ),
         ("M Newtonsoft.Json.JsonConvert::ToString(", 24),
         ("M Newtonsoft.Json.Linq.JObject::Parse(", 1),
         ("M Newtonsoft.Json.Linq.JArray::Parse(", 1),
@@ -53,9 +72,18 @@ fn newtonsoft_common_entry_points_are_translated() {
         ("M Newtonsoft.Json.Linq.JToken::SelectToken(", 2),
         ("M Newtonsoft.Json.Linq.JToken::ToString(", 2),
         ("M Newtonsoft.Json.Linq.JToken::Value``1<System.String>(", 1),
-        ("P Newtonsoft.Json.Linq.JToken::Item(System.Object) : Newtonsoft.Json.Linq.JToken get", 1),
-        ("P Newtonsoft.Json.Linq.JObject::Item(System.String) : Newtonsoft.Json.Linq.JToken get", 1),
-        ("P Newtonsoft.Json.Linq.JArray::Item(System.Int32) : Newtonsoft.Json.Linq.JToken get", 1),
+        (
+            "P Newtonsoft.Json.Linq.JToken::Item(System.Object) : Newtonsoft.Json.Linq.JToken get",
+            1,
+        ),
+        (
+            "P Newtonsoft.Json.Linq.JObject::Item(System.String) : Newtonsoft.Json.Linq.JToken get",
+            1,
+        ),
+        (
+            "P Newtonsoft.Json.Linq.JArray::Item(System.Int32) : Newtonsoft.Json.Linq.JToken get",
+            1,
+        ),
     ] {
         let got = translated(prefix);
         assert!(
@@ -78,15 +106,31 @@ fn newtonsoft_common_entry_points_are_translated() {
         "P Newtonsoft.Json.Linq.JObject::Item(",
         "P Newtonsoft.Json.Linq.JArray::Item(",
     ] {
-        assert!(skipped(prefix).is_empty(), "{prefix}: {:#?}", skipped(prefix));
+        assert!(
+            skipped(prefix).is_empty(),
+            "{prefix}: {:#?}",
+            skipped(prefix)
+        );
     }
     // Navigation works across the hierarchy: a JObject is a JToken, and an
     // `any` (DeserializeObject's result) can be tested for JObject.
     let text = &out.extern_mochi;
     assert!(text.contains("extern fun mochi_json_j_object_as_j_token(self_: JObject): JToken\n"));
     assert!(text.contains("extern fun mochi_json_j_object_try_from_any(value: any): JObject?\n"));
-    assert!(text.contains("extern fun mochi_json_j_token_value_string(self_: JToken, key: any): string\n"));
-    assert!(text.contains("extern fun mochi_json_json_convert_to_string_int32(value: int): string\n"));
-    assert!(text.contains("extern fun mochi_json_j_token_select_token_string(self_: JToken, path: string): JToken\n"));
-    assert!(text.contains("extern fun mochi_json_j_object_parse(json: string): JObject"), "{}", &text[..2000.min(text.len())]);
+    assert!(
+        text.contains(
+            "extern fun mochi_json_j_token_value_string(self_: JToken, key: any): string\n"
+        )
+    );
+    assert!(
+        text.contains("extern fun mochi_json_json_convert_to_string_int32(value: int): string\n")
+    );
+    assert!(text.contains(
+        "extern fun mochi_json_j_token_select_token_string(self_: JToken, path: string): JToken\n"
+    ));
+    assert!(
+        text.contains("extern fun mochi_json_j_object_parse(json: string): JObject"),
+        "{}",
+        &text[..2000.min(text.len())]
+    );
 }

@@ -25,7 +25,12 @@ pub fn framework_context(surface: &Surface, fw: &Path) -> Vec<Surface> {
     let mut seen = BTreeSet::new();
     let mut queue: Vec<String> = vec!["System.Private.CoreLib".into()];
     queue.extend(surface.references.iter().map(|r| r.name.clone()));
-    queue.extend(surface.forwarded_types.iter().filter_map(|f| f.scope.as_deref().map(str::to_string)));
+    queue.extend(
+        surface
+            .forwarded_types
+            .iter()
+            .filter_map(|f| f.scope.as_deref().map(str::to_string)),
+    );
     if surface.references.iter().any(|r| r.name == "mscorlib") {
         queue.push("mscorlib".into());
     }
@@ -38,7 +43,11 @@ pub fn framework_context(surface: &Surface, fw: &Path) -> Vec<Surface> {
             continue;
         };
         queue.extend(s.references.iter().map(|r| r.name.clone()));
-        queue.extend(s.forwarded_types.iter().filter_map(|f| f.scope.as_deref().map(str::to_string)));
+        queue.extend(
+            s.forwarded_types
+                .iter()
+                .filter_map(|f| f.scope.as_deref().map(str::to_string)),
+        );
         out.push(s);
     }
     out.sort_by(|a, b| a.assembly.name.cmp(&b.assembly.name));
@@ -46,12 +55,19 @@ pub fn framework_context(surface: &Surface, fw: &Path) -> Vec<Surface> {
 }
 
 pub fn bind_file(path: &Path, package_id: &str, options: BindOptions) -> (Surface, BindOutput) {
-    let surface = ecma335::read_surface_file(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let context = framework_dir().map(|fw| framework_context(&surface, &fw)).unwrap_or_default();
+    let surface =
+        ecma335::read_surface_file(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let context = framework_dir()
+        .map(|fw| framework_context(&surface, &fw))
+        .unwrap_or_default();
     let universe = TypeUniverse::with_context(&surface, &context);
     let options = BindOptions {
         package_id: package_id.to_string(),
-        version: if options.version.is_empty() { surface.assembly.version.clone() } else { options.version.clone() },
+        version: if options.version.is_empty() {
+            surface.assembly.version.clone()
+        } else {
+            options.version.clone()
+        },
         ..options
     };
     let out = shimgen::bind(&surface, &universe, &options).expect("bind");
@@ -67,7 +83,12 @@ pub fn build_fixtures(dir: &Path) -> Option<(PathBuf, PathBuf)> {
     let cs_out = dir.join("Bindings.dll");
     let r = |n: &str| format!("-r:{}", fw.join(n).display());
     let status = std::process::Command::new("mcs")
-        .args(["-langversion:experimental", "-target:library", "-unsafe", "-nostdlib"])
+        .args([
+            "-langversion:experimental",
+            "-target:library",
+            "-unsafe",
+            "-nostdlib",
+        ])
         .arg(r("System.Private.CoreLib.dll"))
         .arg(r("System.Runtime.dll"))
         .arg(r("System.Collections.dll"))
@@ -76,7 +97,10 @@ pub fn build_fixtures(dir: &Path) -> Option<(PathBuf, PathBuf)> {
         .arg(src.join("Bindings.cs"))
         .status()
         .ok()?;
-    assert!(status.success(), "mcs failed on fixtures/bindings/Bindings.cs");
+    assert!(
+        status.success(),
+        "mcs failed on fixtures/bindings/Bindings.cs"
+    );
     let il_out = dir.join("BindingsIl.dll");
     let status = std::process::Command::new("ilasm")
         .arg("/dll")
@@ -85,7 +109,10 @@ pub fn build_fixtures(dir: &Path) -> Option<(PathBuf, PathBuf)> {
         .arg(src.join("Bindings.il"))
         .status()
         .ok()?;
-    assert!(status.success(), "ilasm failed on fixtures/bindings/Bindings.il");
+    assert!(
+        status.success(),
+        "ilasm failed on fixtures/bindings/Bindings.il"
+    );
     Some((cs_out, il_out))
 }
 
@@ -102,21 +129,33 @@ pub fn golden_numbers(plan: &shimgen::BindingPlan) -> serde_json::Value {
 
 /// Compares with crates/shimgen/golden/<name>.json; `SHIMGEN_BLESS=1` rewrites it.
 pub fn assert_golden(name: &str, plan: &shimgen::BindingPlan) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden").join(format!("{name}.json"));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("golden")
+        .join(format!("{name}.json"));
     let mut actual = serde_json::to_string_pretty(&golden_numbers(plan)).unwrap();
     actual.push('\n');
     if std::env::var_os("SHIMGEN_BLESS").is_some() {
         std::fs::write(&path, &actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("{} is missing; run with SHIMGEN_BLESS=1 and review it", path.display()));
-    assert_eq!(expected, actual, "golden numbers of {name} changed; review and re-bless with SHIMGEN_BLESS=1");
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "{} is missing; run with SHIMGEN_BLESS=1 and review it",
+            path.display()
+        )
+    });
+    assert_eq!(
+        expected, actual,
+        "golden numbers of {name} changed; review and re-bless with SHIMGEN_BLESS=1"
+    );
 }
 
 /// Parses both emitted Mochi files with the repository's grammar.
 pub fn assert_mochi_parses(out: &BindOutput) {
     if let Err(e) = shimgen::grammar::check_pair(&out.extern_mochi, &out.alias_mochi) {
-        panic!("emitted Mochi of {} does not parse: {e}", out.plan.package_id);
+        panic!(
+            "emitted Mochi of {} does not parse: {e}",
+            out.plan.package_id
+        );
     }
 }
