@@ -20,7 +20,7 @@ pub mod surface;
 pub mod tables;
 
 pub use error::{Error, Result};
-pub use metadata::{MappedFile, Metadata};
+pub use metadata::{MappedFile, Metadata, RidList};
 pub use surface::{
     Detail, Surface, build_surface, read_surface, read_surface_file, write_canonical_json,
     write_listing,

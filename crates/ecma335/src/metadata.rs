@@ -279,6 +279,104 @@ impl MemberList {
     }
 }
 
+/// The row ids of one member list (a type's methods or fields, a method's
+/// parameters), `*Ptr` indirection resolved.
+pub struct RidList<'a, 'data> {
+    md: &'a Metadata<'data>,
+    list: MemberList,
+    pos: u32,
+}
+
+impl Iterator for RidList<'_, '_> {
+    type Item = Result<u32>;
+
+    fn next(&mut self) -> Option<Result<u32>> {
+        if self.pos >= self.list.end {
+            return None;
+        }
+        let pos = self.pos;
+        self.pos += 1;
+        Some(self.md.resolve_list_item(&self.list, pos))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.list.end.saturating_sub(self.pos) as usize;
+        (n, Some(n))
+    }
+}
+
+impl<'data> Metadata<'data> {
+    /// The MethodDef rows of TypeDef `type_rid`.
+    pub fn type_methods(&self, type_rid: u32) -> Result<RidList<'_, 'data>> {
+        use crate::tables::TypeDefRow;
+        let row: TypeDefRow = self.tables.row(type_rid)?;
+        let next = self
+            .next_row::<TypeDefRow>(type_rid)?
+            .map(|r| r.method_list);
+        self.rid_list(
+            TableId::TypeDef,
+            type_rid,
+            row.method_list,
+            next,
+            TableId::MethodDef,
+        )
+    }
+
+    /// The Field rows of TypeDef `type_rid`.
+    pub fn type_fields(&self, type_rid: u32) -> Result<RidList<'_, 'data>> {
+        use crate::tables::TypeDefRow;
+        let row: TypeDefRow = self.tables.row(type_rid)?;
+        let next = self.next_row::<TypeDefRow>(type_rid)?.map(|r| r.field_list);
+        self.rid_list(
+            TableId::TypeDef,
+            type_rid,
+            row.field_list,
+            next,
+            TableId::Field,
+        )
+    }
+
+    /// The Param rows of MethodDef `method_rid` (sequence 0 is the return value).
+    pub fn method_params(&self, method_rid: u32) -> Result<RidList<'_, 'data>> {
+        use crate::tables::MethodDefRow;
+        let row: MethodDefRow = self.tables.row(method_rid)?;
+        let next = self
+            .next_row::<MethodDefRow>(method_rid)?
+            .map(|r| r.param_list);
+        self.rid_list(
+            TableId::MethodDef,
+            method_rid,
+            row.param_list,
+            next,
+            TableId::Param,
+        )
+    }
+
+    fn next_row<R: crate::tables::Row>(&self, rid: u32) -> Result<Option<R>> {
+        if rid < self.tables.len(R::TABLE) {
+            Ok(Some(self.tables.row(rid + 1)?))
+        } else {
+            Ok(None)
+        }
+    }
+
+    fn rid_list(
+        &self,
+        owner: TableId,
+        owner_rid: u32,
+        start: u32,
+        next: Option<u32>,
+        target: TableId,
+    ) -> Result<RidList<'_, 'data>> {
+        let list = self.list_range(owner, owner_rid, start, next, target)?;
+        Ok(RidList {
+            md: self,
+            list,
+            pos: list.start,
+        })
+    }
+}
+
 /// A memory-mapped assembly file.
 pub struct MappedFile {
     map: memmap2::Mmap,

@@ -328,3 +328,47 @@ fn listing_matches_the_reference_lister() {
     );
     assert_eq!(String::from_utf8(out.stdout).unwrap(), s.listing());
 }
+
+#[test]
+fn rid_lists_walk_members_and_parameters() {
+    use ecma335::tables::{FieldRow, MethodDefRow, ParamRow, TypeDefRow};
+    let (path, _) = fixture();
+    let bytes = std::fs::read(path).unwrap();
+    let md = ecma335::Metadata::parse(&bytes).unwrap();
+    let t = &md.tables;
+    let widget = (1..=t.len(ecma335::tables::TableId::TypeDef))
+        .find(|&rid| {
+            let row: TypeDefRow = t.row(rid).unwrap();
+            md.strings.get(row.name).unwrap() == "Widget"
+        })
+        .expect("Widget is a TypeDef");
+    let fields: Vec<String> = md
+        .type_fields(widget)
+        .unwrap()
+        .map(|f| {
+            let row: FieldRow = t.row(f.unwrap()).unwrap();
+            md.strings.get(row.name).unwrap().into_owned()
+        })
+        .collect();
+    assert_eq!(&fields[..3], ["Enabled", "Letter", "SmallNegative"]);
+    let join = md
+        .type_methods(widget)
+        .unwrap()
+        .map(Result::unwrap)
+        .find(|&m| {
+            let row: MethodDefRow = t.row(m).unwrap();
+            md.strings.get(row.name).unwrap() == "Join"
+        })
+        .expect("Widget::Join");
+    let params: Vec<(u16, String)> = md
+        .method_params(join)
+        .unwrap()
+        .map(|p| {
+            let row: ParamRow = t.row(p.unwrap()).unwrap();
+            (row.sequence, md.strings.get(row.name).unwrap().into_owned())
+        })
+        .collect();
+    assert_eq!(params.len(), 7);
+    assert_eq!(params[0], (1, "separator".to_string()));
+    assert_eq!(params[6], (7, "boxed".to_string()));
+}
