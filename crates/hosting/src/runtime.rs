@@ -535,7 +535,15 @@ fn resolve(
                 .get_function_with_unmanaged_callers_only::<fn()>(&pd(&qualified)?, &pd(method)?)
         }
     }
-    .map_err(|e| fail(describe_lookup_error(&e)))?;
+    .map_err(|e| {
+        let mut reason = describe_lookup_error(&e);
+        if context == LoadContext::Shared && !type_name.contains(',') {
+            reason.push_str(&format!(
+                " (looked up as {qualified:?}: in the shared context a shim's file name must be its assembly name)"
+            ));
+        }
+        fail(reason)
+    })?;
     NonNull::new(f.as_ptr().cast_mut().cast::<c_void>())
         .map(EntryPoint)
         .ok_or_else(|| fail("hostfxr returned a null function pointer".into()))

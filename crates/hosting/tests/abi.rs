@@ -596,6 +596,12 @@ fn lookup_errors_say_what_to_do() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("No.Such.Type"), "{e}");
+    // In the shared context the file name stands for the assembly name.
+    let dir = tempfile::tempdir().unwrap();
+    let renamed = dir.path().join("Renamed.dll");
+    std::fs::copy(shim().assembly(), &renamed).unwrap();
+    let e = Shim::load(rt, &renamed).unwrap_err().to_string();
+    assert!(e.contains("file name must be its assembly name"), "{e}");
 }
 
 #[test]
