@@ -5,6 +5,7 @@
 // Written for Mono's `mcs` compiling against the .NET 8 framework assemblies:
 // no string `+` (Span overloads crash mcs), only pointer overloads of Encoding.
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -39,7 +40,10 @@ namespace Mochi.Interop
         public const int StatusOk = 0;
         public const int StatusFailed = 1;
 
-        static long liveHandles;
+        // Handles this shim made and has not released: the live count, and a release of
+        // anything else (twice, or a handle of another shim) is an error, not a corrupted
+        // handle table.
+        static readonly ConcurrentDictionary<IntPtr, bool> liveHandles = new ConcurrentDictionary<IntPtr, bool>();
 
         // ---- exports present in every shim ----
 
@@ -75,7 +79,7 @@ namespace Mochi.Interop
         [UnmanagedCallersOnly]
         public static long mochi_handle_live_count()
         {
-            return Interlocked.Read(ref liveHandles);
+            return liveHandles.Count;
         }
 
         /// <summary>The file this shim was loaded from, so the host can tell when the
@@ -475,7 +479,7 @@ namespace Mochi.Interop
                 return IntPtr.Zero;
             }
             IntPtr h = GCHandle.ToIntPtr(GCHandle.Alloc(o));
-            Interlocked.Increment(ref liveHandles);
+            liveHandles[h] = true;
             return h;
         }
 
@@ -505,9 +509,12 @@ namespace Mochi.Interop
             {
                 return;
             }
-            GCHandle h = GCHandle.FromIntPtr(handle);
-            h.Free();
-            Interlocked.Decrement(ref liveHandles);
+            bool ignored;
+            if (!liveHandles.TryRemove(handle, out ignored))
+            {
+                throw new InvalidOperationException("release of a handle this shim does not hold (released already, or made by another shim)");
+            }
+            GCHandle.FromIntPtr(handle).Free();
         }
 
         // ---- lists of blittable elements: (ptr, len) arrays ----

@@ -352,6 +352,12 @@ fn handles_constructor_receiver_properties_and_leak_count() {
 
     shim().release_handle(h).unwrap();
     assert_eq!(shim().live_handles(), before, "every handle released");
+    let e = shim().release_handle(h).unwrap_err();
+    assert_eq!(
+        e.type_name, "System.InvalidOperationException",
+        "a second release is an error value"
+    );
+    assert!(e.message.contains("released already"), "{e}");
 
     // A null receiver is an error value, not a crash.
     let e = call!(incr, 0, 1, &mut v).unwrap_err();
