@@ -216,52 +216,32 @@ impl<'data> Metadata<'data> {
 
     /// Resolves a list position to a real row id of the target table.
     pub(crate) fn resolve_list_item(&self, list: &MemberList, pos: u32) -> Result<u32> {
+        use crate::tables::{EventPtrRow, FieldPtrRow, MethodPtrRow, ParamPtrRow, PropertyPtrRow};
         let Some(ptr) = list.ptr else { return Ok(pos) };
-        let mut raw_rid = [0u32; 1];
-        match ptr {
-            TableId::FieldPtr => {
-                raw_rid[0] = self.tables.row::<crate::tables::FieldPtrRow>(pos)?.field
-            }
-            TableId::MethodPtr => {
-                raw_rid[0] = self.tables.row::<crate::tables::MethodPtrRow>(pos)?.method
-            }
-            TableId::ParamPtr => {
-                raw_rid[0] = self.tables.row::<crate::tables::ParamPtrRow>(pos)?.param
-            }
-            TableId::EventPtr => {
-                raw_rid[0] = self.tables.row::<crate::tables::EventPtrRow>(pos)?.event
-            }
-            TableId::PropertyPtr => {
-                raw_rid[0] = self
-                    .tables
-                    .row::<crate::tables::PropertyPtrRow>(pos)?
-                    .property
-            }
-            _ => unreachable!(),
-        }
+        let t = &self.tables;
+        let (rid, target) = match ptr {
+            TableId::FieldPtr => (t.row::<FieldPtrRow>(pos)?.field, TableId::Field),
+            TableId::MethodPtr => (t.row::<MethodPtrRow>(pos)?.method, TableId::MethodDef),
+            TableId::ParamPtr => (t.row::<ParamPtrRow>(pos)?.param, TableId::Param),
+            TableId::EventPtr => (t.row::<EventPtrRow>(pos)?.event, TableId::Event),
+            TableId::PropertyPtr => (t.row::<PropertyPtrRow>(pos)?.property, TableId::Property),
+            _ => unreachable!("MemberList::ptr is always a *Ptr table"),
+        };
         // A *Ptr row is only an index: check it names a row of its target,
         // since callers size per-row tables by the target's row count.
-        let target = match ptr {
-            TableId::FieldPtr => TableId::Field,
-            TableId::MethodPtr => TableId::MethodDef,
-            TableId::ParamPtr => TableId::Param,
-            TableId::EventPtr => TableId::Event,
-            _ => TableId::Property,
-        };
-        let rows = self.tables.len(target);
-        if raw_rid[0] == 0 || raw_rid[0] > rows {
-            return Err(self.tables.table_error(
+        let rows = t.len(target);
+        if rid == 0 || rid > rows {
+            return Err(t.table_error(
                 ptr,
                 pos,
                 format!(
-                    "points at {} row {}, but {} has {rows} rows",
+                    "points at {} row {rid}, but {} has {rows} rows",
                     target.name(),
-                    raw_rid[0],
                     target.name()
                 ),
             ));
         }
-        Ok(raw_rid[0])
+        Ok(rid)
     }
 }
 
