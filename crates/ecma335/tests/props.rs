@@ -270,7 +270,7 @@ fn the_real_corpus_meets_every_invariant() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(512), failure_persistence: None, ..ProptestConfig::default() })]
 
     /// (a) Mutated real assemblies: `Ok` or `Err`, never a panic, and every
     /// successful read keeps the invariants.
@@ -311,6 +311,14 @@ proptest! {
     fn invalid_compressed_lead_bytes_are_errors(lead in 0xE0..=0xFFu8) {
         prop_assert!(decode_field(&[0x06, 0x13, lead, 0, 0, 0]).is_err());
     }
+}
+
+/// Cases per property: `default`, or `PROPTEST_CASES` for a longer run.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// ECMA-335 II.23.2 compressed signed integer (the sign rotated into bit 0).
