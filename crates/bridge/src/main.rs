@@ -57,6 +57,33 @@ enum Command {
         #[arg(long, value_name = "FILE", default_value = "mochi.toml")]
         manifest_path: PathBuf,
     },
+    /// Call one translated member of an assembly or locked package; prints the result as JSON.
+    ///
+    /// `mochi-dotnet invoke Newtonsoft.Json.dll JObject.Parse '{"a":[1,2]}' + JToken.SelectToken 'a[1]' + JToken.ToString`
+    /// Arguments are JSON (a token that is not JSON is a string); `+` chains calls, the
+    /// previous result becoming the receiver (or first argument) of the next member.
+    Invoke {
+        /// An assembly (.dll) or the id of a package locked in mochi.lock.
+        target: String,
+        /// `Type.Member [json-args...] [+ Type.Member [json-args...]]...`
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+        call: Vec<String>,
+        /// Mochi package name used in entry points (default: the id in lower-snake).
+        #[arg(long, value_name = "NAME")]
+        package: Option<String>,
+        /// The manifest whose mochi.lock holds a package id.
+        #[arg(long, value_name = "FILE", default_value = "mochi.toml")]
+        manifest_path: PathBuf,
+    },
+    /// Regenerate (and build) the shim of every locked package into dotnet_shim/; mochi.lock is not touched.
+    Sync {
+        /// Only write the shim projects; do not compile them.
+        #[arg(long)]
+        no_build: bool,
+        /// The manifest (its mochi.lock).
+        #[arg(long, value_name = "FILE", default_value = "mochi.toml")]
+        manifest_path: PathBuf,
+    },
     /// Add a NuGet package to [dotnet-dependencies] (`Id` or `Id@range`), then lock.
     Add {
         /// `Newtonsoft.Json` or `Newtonsoft.Json@^13.0`.
@@ -118,6 +145,43 @@ fn main() -> ExitCode {
                 // The message already carries its causes and hints.
                 .map_err(|e| anyhow::Error::msg(e.to_string()))
         }
+        Command::Invoke {
+            target,
+            call,
+            package,
+            manifest_path,
+        } => bridge::invoke::run(&target, &call, &manifest_path, package.as_deref()).map(|o| {
+            println!("{}", o.result);
+            if std::env::var_os("MOCHI_DOTNET_INVOKE_VERBOSE").is_some() {
+                eprintln!(
+                    "shim cache {}; live handles after release: {}",
+                    if o.shim_cache_hit { "hit" } else { "miss (built)" },
+                    o.live_handles_after
+                );
+            }
+        }),
+        Command::Sync {
+            no_build,
+            manifest_path,
+        } => bridge::sync::run(&manifest_path, !no_build).map(|synced| {
+            for s in &synced {
+                let drift = match &s.recorded {
+                    Some(r) if *r != s.shim_sha256 => " (differs from mochi.lock: run `mochi-dotnet lock`)",
+                    None => " (not recorded in mochi.lock: run `mochi-dotnet lock`)",
+                    _ => "",
+                };
+                eprintln!(
+                    "{}: {} shim-sha256 {}{drift}{}",
+                    s.id,
+                    s.dir.display(),
+                    s.shim_sha256,
+                    match &s.assembly {
+                        Some(a) => format!("; built {} ({})", a.display(), if s.cache_hit { "cached" } else { "compiled" }),
+                        None => String::new(),
+                    }
+                );
+            }
+        }),
         Command::Add {
             package,
             offline,

@@ -274,7 +274,13 @@ pub fn build(project: &ShimProject, package_dlls: &[PathBuf], options: &BuildOpt
 /// framework except `System.Private.*` (CoreLib and Uri are added) and
 /// `Microsoft.VisualBasic*`, sorted.
 pub fn framework_references(fw: &Path) -> Result<Vec<PathBuf>, BuildError> {
-    let mut refs = vec![fw.join("System.Private.CoreLib.dll"), fw.join("System.Private.Uri.dll")];
+    // Public facades forward System.Uri and System.Xml(.Linq) types to these;
+    // net4x packages name the facades, so the compiler must see the targets.
+    let mut refs: Vec<PathBuf> = ["System.Private.CoreLib.dll", "System.Private.Uri.dll", "System.Private.Xml.dll", "System.Private.Xml.Linq.dll"]
+        .iter()
+        .map(|n| fw.join(n))
+        .filter(|p| p.is_file())
+        .collect();
     let mut rest: Vec<PathBuf> = fs::read_dir(fw)
         .map_err(io(fw))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -305,7 +311,7 @@ fn compile(compiler: &Compiler, project: &ShimProject, work: &Path, bin: &Path, 
                 .framework_dir
                 .as_ref()
                 .ok_or_else(|| BuildError::NoFramework { compiler: compiler.kind.name().into() })?;
-            cmd.args(["-target:library", "-unsafe", "-nostdlib", "-optimize+", "-nowarn:612,618"]);
+            cmd.args(["-target:library", "-unsafe", "-nostdlib", "-optimize+", "-nowarn:219,612,618,1702"]);
             if compiler.kind == CompilerKind::Csc {
                 cmd.args(["-noconfig", "-deterministic", "-nologo"]);
             }
@@ -327,8 +333,20 @@ fn compile(compiler: &Compiler, project: &ShimProject, work: &Path, bin: &Path, 
     if out.status.success() && bin.join(format!("{}.dll", project.assembly_name)).is_file() {
         return Ok(());
     }
-    let mut output = String::from_utf8_lossy(&out.stdout).into_owned();
-    output.push_str(&String::from_utf8_lossy(&out.stderr));
+    let mut all = String::from_utf8_lossy(&out.stdout).into_owned();
+    all.push_str(&String::from_utf8_lossy(&out.stderr));
+    // Errors only (warnings would bury them), at most 60 lines.
+    let errors: Vec<&str> = all
+        .lines()
+        .filter(|l| {
+            let low = l.to_ascii_lowercase();
+            (low.contains("error") || low.contains("location of the symbol")) && !low.contains("warning cs")
+        })
+        .collect();
+    let mut output = if errors.is_empty() { all.clone() } else { errors.iter().take(60).copied().collect::<Vec<_>>().join("\n") };
+    if errors.len() > 60 {
+        output.push_str(&format!("\n… {} more error lines", errors.len() - 60));
+    }
     Err(BuildError::Compile {
         compiler: compiler.kind.name().into(),
         status: out.status.code().map(|c| c.to_string()).unwrap_or_else(|| "signal".into()),

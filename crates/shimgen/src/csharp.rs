@@ -568,6 +568,7 @@ impl<'p> Gen<'p> {
                 let u = self.read(underlying, src, ty, pre)?;
                 format!("({})({u})", ty.cs())
             }
+            Marshal::Optional(inner) if matches!(**inner, Marshal::Optional(_)) => return self.read(inner, src, ty, pre),
             Marshal::Optional(inner) => {
                 if is_reference_like(inner) {
                     if let Marshal::Handle(_) = &**inner {
@@ -676,6 +677,7 @@ impl<'p> Gen<'p> {
                     out.push(format!("*{} = (long){v};", one(dst)?))
                 }
             }
+            Marshal::Optional(inner) if matches!(**inner, Marshal::Optional(_)) => return self.write(inner, v, ty, dst, out),
             Marshal::Optional(inner) => {
                 if is_reference_like(inner) {
                     return self.write(inner, v, ty, dst, out);

@@ -96,7 +96,11 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
             out.push((Tok::Ident(b[s..i].iter().collect()), line));
         } else if c.is_ascii_digit() {
             let s = i;
-            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == '.' || ((b[i] == '-' || b[i] == '+') && matches!(b[i - 1], 'e' | 'E'))) {
+            while i < b.len()
+                && (b[i].is_ascii_alphanumeric()
+                    || b[i] == '.'
+                    || ((b[i] == '-' || b[i] == '+') && matches!(b[i - 1], 'e' | 'E')))
+            {
                 i += 1;
             }
             let n: String = b[s..i].iter().collect();
@@ -104,7 +108,9 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
             let ok = match n.split_once('.') {
                 None => n.bytes().all(|c| c.is_ascii_digit()),
                 Some((a, f)) => {
-                    !a.is_empty() && !f.is_empty() && (a.bytes().chain(f.bytes())).all(|c| c.is_ascii_digit())
+                    !a.is_empty()
+                        && !f.is_empty()
+                        && (a.bytes().chain(f.bytes())).all(|c| c.is_ascii_digit())
                 }
             };
             if !ok {
@@ -360,7 +366,11 @@ pub fn parse(src: &str) -> Result<Module, ParseError> {
             "let" => {
                 p.i += 1;
                 let n = p.name()?;
-                let t = if p.eat_punct(':') { Some(p.ty()?) } else { None };
+                let t = if p.eat_punct(':') {
+                    Some(p.ty()?)
+                } else {
+                    None
+                };
                 p.punct('=')?;
                 let v = p.literal()?;
                 if !declared.insert(n.clone()) {
@@ -450,6 +460,12 @@ mod tests {
         assert!(parse("let X: float = 1e10").is_err());
         assert!(parse("let X: float = 1.").is_err());
         assert!(check_pair("extern fun f(): Foo", "").is_err());
-        assert!(check_pair("extern fun f(a: int): int", "fun F(b: int): int { return f(a) }").is_err());
+        assert!(
+            check_pair(
+                "extern fun f(a: int): int",
+                "fun F(b: int): int { return f(a) }"
+            )
+            .is_err()
+        );
     }
 }

@@ -35,10 +35,12 @@ pub enum MonoError {
         text: String,
         why: String,
     },
-    #[error(
-        "[dotnet.monomorphise] `{key}`: {got} type arguments given, the generic takes {want}"
-    )]
-    Arity { key: String, got: usize, want: usize },
+    #[error("[dotnet.monomorphise] `{key}`: {got} type arguments given, the generic takes {want}")]
+    Arity {
+        key: String,
+        got: usize,
+        want: usize,
+    },
 }
 
 /// Parsed instantiations with the warnings they raise.

@@ -9,13 +9,79 @@ use sha2::{Digest, Sha256};
 /// a parameter, function or type name in emitted Mochi. A clashing name gets
 /// a trailing `_`.
 pub const MOCHI_RESERVED: &[&str] = &[
-    "agent", "all", "any", "as", "auto", "bool", "break", "by", "continue", "distinct", "else",
-    "emit", "except", "expect", "export", "extern", "fact", "false", "fetch", "float", "for",
-    "from", "fun", "generate", "group", "having", "if", "import", "in", "int", "int64",
-    "intent", "intersect", "into", "is", "join", "left", "let", "list", "load", "map", "match",
-    "model", "nil", "null", "object", "on", "order", "outer", "package", "query", "return",
-    "right", "rule", "save", "select", "skip", "sort", "stream", "string", "struct", "take",
-    "test", "then", "true", "type", "union", "unit", "update", "var", "where", "while", "with",
+    "agent",
+    "all",
+    "any",
+    "as",
+    "auto",
+    "bool",
+    "break",
+    "by",
+    "continue",
+    "distinct",
+    "else",
+    "emit",
+    "except",
+    "expect",
+    "export",
+    "extern",
+    "fact",
+    "false",
+    "fetch",
+    "float",
+    "for",
+    "from",
+    "fun",
+    "generate",
+    "group",
+    "having",
+    "if",
+    "import",
+    "in",
+    "int",
+    "int64",
+    "intent",
+    "intersect",
+    "into",
+    "is",
+    "join",
+    "left",
+    "let",
+    "list",
+    "load",
+    "map",
+    "match",
+    "model",
+    "nil",
+    "null",
+    "object",
+    "on",
+    "order",
+    "outer",
+    "package",
+    "query",
+    "return",
+    "right",
+    "rule",
+    "save",
+    "select",
+    "skip",
+    "sort",
+    "stream",
+    "string",
+    "struct",
+    "take",
+    "test",
+    "then",
+    "true",
+    "type",
+    "union",
+    "unit",
+    "update",
+    "var",
+    "where",
+    "while",
+    "with",
     "yield",
 ];
 
@@ -73,7 +139,13 @@ pub fn snake(name: &str) -> String {
 pub fn mochi_ident(name: &str) -> String {
     let mut s: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if s.is_empty() {
         s.push('x');

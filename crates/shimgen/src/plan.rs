@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use crate::mono::{self, Instantiations, MonoError, Monomorphise};
 use crate::names::{mochi_ident, nested_type_name, short_hash, snake};
 use crate::skip::{Skip, SkipReason, SkipReport, SkippedItem};
-use crate::typemap::{Marshal, MochiType, NullableCursor, Position, TypeMapper, primitive_of_named};
+use crate::typemap::{
+    Marshal, MochiType, NullableCursor, Position, TypeMapper, primitive_of_named,
+};
 use crate::universe::TypeUniverse;
 
 /// Version of the plan JSON below.
@@ -254,7 +256,10 @@ impl BindingPlan {
 
     /// Translated members (constants included, conversions not).
     pub fn translated_count(&self) -> usize {
-        self.items.iter().filter(|i| !i.kind.is_conversion()).count()
+        self.items
+            .iter()
+            .filter(|i| !i.kind.is_conversion())
+            .count()
     }
 
     pub fn conversion_count(&self) -> usize {
@@ -312,8 +317,12 @@ pub fn build_plan(
     } else {
         snake(&options.package)
     };
-    let Builder { drafts, skipped, .. } = b;
-    Ok(finish(surface, universe, options, package, drafts, skipped, warnings))
+    let Builder {
+        drafts, skipped, ..
+    } = b;
+    Ok(finish(
+        surface, universe, options, package, drafts, skipped, warnings,
+    ))
 }
 
 // ---------------------------------------------------------------------------
@@ -398,7 +407,11 @@ fn obsolete_message(a: &Attributes) -> Option<String> {
 }
 
 fn listing_list(types: &[TypeSig]) -> String {
-    types.iter().map(TypeSig::listing).collect::<Vec<_>>().join(",")
+    types
+        .iter()
+        .map(TypeSig::listing)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn type_sig_of(def: &TypeDef) -> TypeSig {
@@ -598,7 +611,8 @@ impl<'s> Builder<'s> {
         for args in insts {
             let sig = TypeSig::Generic(Box::new(type_sig_of(def)), args.clone());
             let view = View { def, sig, args };
-            self.views.insert(view.listing(), (index, view.args.clone()));
+            self.views
+                .insert(view.listing(), (index, view.args.clone()));
             self.view(&view, None);
         }
     }
@@ -632,7 +646,11 @@ impl<'s> Builder<'s> {
             .properties
             .iter()
             .flat_map(|p| [p.getter.as_ref(), p.setter.as_ref()])
-            .chain(def.events.iter().flat_map(|e| [Some(&e.add), e.remove.as_ref()]))
+            .chain(
+                def.events
+                    .iter()
+                    .flat_map(|e| [Some(&e.add), e.remove.as_ref()]),
+            )
             .flatten()
             .map(|a| a.method.as_str())
             .collect();
@@ -687,7 +705,15 @@ impl<'s> Builder<'s> {
                     self.skip(src, s.clone());
                     continue;
                 }
-                match self.accessor(v, p, acc.method.as_str(), is_get, acc.init_only, acc.r#static, src.clone()) {
+                match self.accessor(
+                    v,
+                    p,
+                    acc.method.as_str(),
+                    is_get,
+                    acc.init_only,
+                    acc.r#static,
+                    src.clone(),
+                ) {
                     Ok(d) => self.drafts.push(d),
                     Err(s) => self.skip(src, s),
                 }
@@ -765,9 +791,8 @@ impl<'s> Builder<'s> {
             .substitute(&p.r#type)
             .map(|t| t.listing())
             .unwrap_or_else(|_| p.r#type.listing());
-        let with_name = |s: Skip| {
-            Skip::new(s.reason, format!("parameter `{}`: {}", p.name, s.detail))
-        };
+        let with_name =
+            |s: Skip| Skip::new(s.reason, format!("parameter `{}`: {}", p.name, s.detail));
         let mut d = ParamDraft {
             name: Some(p.name.clone()),
             clr_name: p.name.clone(),
@@ -791,10 +816,16 @@ impl<'s> Builder<'s> {
                 } else {
                     return Err(Skip::new(
                         SkipReason::Byref,
-                        format!("parameter `{}` is passed by reference (ref {})", p.name, inner.listing()),
+                        format!(
+                            "parameter `{}` is passed by reference (ref {})",
+                            p.name,
+                            inner.listing()
+                        ),
                     ));
                 }
-                mapper.map(inner, &mut cur, Position::Param).map_err(with_name)?
+                mapper
+                    .map(inner, &mut cur, Position::Param)
+                    .map_err(with_name)?
             }
             TypeSig::Named(n) if &*n.name == "System.Threading.CancellationToken" => {
                 if p.optional || p.default.is_some() {
@@ -808,7 +839,9 @@ impl<'s> Builder<'s> {
                     format!("parameter `{}` is a required CancellationToken", p.name),
                 ));
             }
-            _ => mapper.map(&p.r#type, &mut cur, Position::Param).map_err(with_name)?,
+            _ => mapper
+                .map(&p.r#type, &mut cur, Position::Param)
+                .map_err(with_name)?,
         };
         if !d.omitted {
             d.mochi = Some(mapped.mochi.clone());
@@ -831,7 +864,10 @@ impl<'s> Builder<'s> {
         ctx: Option<u8>,
     ) -> Result<Value, Skip> {
         if let TypeSig::ByRef(_) = ty.unmodified() {
-            return Err(Skip::new(SkipReason::Byref, format!("returns by reference ({})", ty.listing())));
+            return Err(Skip::new(
+                SkipReason::Byref,
+                format!("returns by reference ({})", ty.listing()),
+            ));
         }
         let mut cur = NullableCursor::new(attrs.nullable.as_deref(), ctx);
         let m = mapper.map(ty, &mut cur, Position::Return).map_err(|s| {
@@ -841,7 +877,10 @@ impl<'s> Builder<'s> {
                 Skip::new(s.reason, format!("return: {}", s.detail))
             }
         })?;
-        let clr = mapper.substitute(ty).map(|t| t.listing()).unwrap_or_else(|_| ty.listing());
+        let clr = mapper
+            .substitute(ty)
+            .map(|t| t.listing())
+            .unwrap_or_else(|_| ty.listing());
         Ok(Value {
             clr,
             mochi: m.mochi,
@@ -865,11 +904,17 @@ impl<'s> Builder<'s> {
         let def = v.def;
         for a in [Some(&m.attributes), extra_obsolete].into_iter().flatten() {
             if let Some(msg) = obsolete_error(a) {
-                return Err(Skip::new(SkipReason::ObsoleteError, format!("obsolete (error): {msg}")));
+                return Err(Skip::new(
+                    SkipReason::ObsoleteError,
+                    format!("obsolete (error): {msg}"),
+                ));
             }
         }
         if m.sentinel.is_some() || m.calling_convention.as_deref() == Some("vararg") {
-            return Err(Skip::new(SkipReason::Vararg, "vararg calling convention".to_string()));
+            return Err(Skip::new(
+                SkipReason::Vararg,
+                "vararg calling convention".to_string(),
+            ));
         }
         if m.is_constructor() && def.r#abstract && def.kind == TypeKind::Class {
             return Err(Skip::new(
@@ -957,7 +1002,12 @@ impl<'s> Builder<'s> {
         let substituted: Vec<String> = m
             .params
             .iter()
-            .map(|p| mapper.substitute(&p.r#type).map(|t| t.listing()).unwrap_or_default())
+            .map(|p| {
+                mapper
+                    .substitute(&p.r#type)
+                    .map(|t| t.listing())
+                    .unwrap_or_default()
+            })
             .collect();
         Ok(Draft {
             kind,
@@ -1022,7 +1072,10 @@ impl<'s> Builder<'s> {
         src: String,
     ) -> Result<Draft, Skip> {
         if let Some(msg) = obsolete_error(&p.attributes) {
-            return Err(Skip::new(SkipReason::ObsoleteError, format!("obsolete (error): {msg}")));
+            return Err(Skip::new(
+                SkipReason::ObsoleteError,
+                format!("obsolete (error): {msg}"),
+            ));
         }
         if !is_get && init_only {
             return Err(Skip::new(
@@ -1031,12 +1084,14 @@ impl<'s> Builder<'s> {
             ));
         }
         let n = p.params.len() + usize::from(!is_get);
-        let Some(m) = v
-            .def
-            .methods
-            .iter()
-            .find(|m| m.name == method && m.params.len() == n && m.params[..p.params.len()].iter().map(|x| &x.r#type).eq(p.params.iter()))
-        else {
+        let Some(m) = v.def.methods.iter().find(|m| {
+            m.name == method
+                && m.params.len() == n
+                && m.params[..p.params.len()]
+                    .iter()
+                    .map(|x| &x.r#type)
+                    .eq(p.params.iter())
+        }) else {
             return Err(Skip::new(
                 SkipReason::UnsupportedType,
                 format!("accessor {method} is not in the surface"),
@@ -1088,7 +1143,13 @@ impl<'s> Builder<'s> {
     fn field(&mut self, v: &View<'s>, f: &Field, src: String) {
         let def = v.def;
         if let Some(msg) = obsolete_error(&f.attributes) {
-            self.skip(src, Skip::new(SkipReason::ObsoleteError, format!("obsolete (error): {msg}")));
+            self.skip(
+                src,
+                Skip::new(
+                    SkipReason::ObsoleteError,
+                    format!("obsolete (error): {msg}"),
+                ),
+            );
             return;
         }
         let mapper = self.mapper(&v.args, &[]);
@@ -1106,7 +1167,10 @@ impl<'s> Builder<'s> {
                 return;
             }
         };
-        let clr = mapper.substitute(&f.r#type).map(|t| t.listing()).unwrap_or_default();
+        let clr = mapper
+            .substitute(&f.r#type)
+            .map(|t| t.listing())
+            .unwrap_or_default();
         let value = Value {
             clr: clr.clone(),
             mochi: mapped.mochi.clone(),
@@ -1163,14 +1227,22 @@ impl<'s> Builder<'s> {
         } else {
             (ItemKind::FieldGet, ItemKind::FieldSet)
         };
-        let mut g = base(get_kind, format!("get_{}", snake(&f.name)), format!("get_{}", mochi_ident(&f.name)));
+        let mut g = base(
+            get_kind,
+            format!("get_{}", snake(&f.name)),
+            format!("get_{}", mochi_ident(&f.name)),
+        );
         g.receiver = receiver.clone();
         g.source = format!("{src} get");
         self.drafts.push(g);
         if f.init_only || f.literal {
             return;
         }
-        let mut s = base(set_kind, format!("set_{}", snake(&f.name)), format!("set_{}", mochi_ident(&f.name)));
+        let mut s = base(
+            set_kind,
+            format!("set_{}", snake(&f.name)),
+            format!("set_{}", mochi_ident(&f.name)),
+        );
         s.receiver = receiver;
         s.source = format!("{src} set");
         s.params = vec![ParamDraft {
@@ -1282,7 +1354,10 @@ impl<'s> Builder<'s> {
                 let Ok(m) = mapper.map(&t, &mut cur, Position::Element) else {
                     continue;
                 };
-                if !matches!(m.marshal, Marshal::Handle(_) | Marshal::List { .. } | Marshal::Map { .. }) {
+                if !matches!(
+                    m.marshal,
+                    Marshal::Handle(_) | Marshal::List { .. } | Marshal::Map { .. }
+                ) {
                     continue;
                 }
                 let tl = t.listing();
@@ -1371,7 +1446,13 @@ fn method_source(decl: &str, m: &Method, margs: &[TypeSig]) -> String {
         l.push('>');
     }
     l.push('(');
-    l.push_str(&m.params.iter().map(|p| p.r#type.listing()).collect::<Vec<_>>().join(","));
+    l.push_str(
+        &m.params
+            .iter()
+            .map(|p| p.r#type.listing())
+            .collect::<Vec<_>>()
+            .join(","),
+    );
     l.push_str(") -> ");
     l.push_str(&m.returns.r#type.listing());
     if m.r#static {
@@ -1387,13 +1468,23 @@ fn method_source(decl: &str, m: &Method, margs: &[TypeSig]) -> String {
 pub fn mochi_literal(c: &Constant, ty: &MochiType) -> Option<String> {
     let v = c.value.as_deref();
     match (c.kind.as_str(), ty) {
-        ("bool", MochiType::Bool) => Some(if v? == "true" || v? == "1" { "true" } else { "false" }.into()),
+        ("bool", MochiType::Bool) => Some(
+            if v? == "true" || v? == "1" {
+                "true"
+            } else {
+                "false"
+            }
+            .into(),
+        ),
         ("char", MochiType::String) => {
             let ch = char::from_u32(v?.parse().ok()?)?;
             string_literal(&ch.to_string())
         }
         ("string", MochiType::String) => string_literal(v?),
-        ("int8" | "uint8" | "int16" | "uint16" | "int32" | "uint32" | "int64", MochiType::Int | MochiType::Int64) => {
+        (
+            "int8" | "uint8" | "int16" | "uint16" | "int32" | "uint32" | "int64",
+            MochiType::Int | MochiType::Int64,
+        ) => {
             let n: i64 = v?.parse().ok()?;
             Some(n.to_string())
         }
@@ -1483,7 +1574,10 @@ fn finish(
     let mut by_ident: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (listing, sig) in &types {
         let id = mochi_ident(&type_ident(sig));
-        by_ident.entry(snake(&id)).or_default().push(listing.clone());
+        by_ident
+            .entry(snake(&id))
+            .or_default()
+            .push(listing.clone());
     }
     let mut ident: HashMap<String, String> = HashMap::new();
     for group in by_ident.values() {
@@ -1497,7 +1591,12 @@ fn finish(
             ident.insert(l.clone(), id);
         }
     }
-    let name_of = |h: &str| ident.get(h).cloned().unwrap_or_else(|| mochi_ident(&qualified_ident(&TypeSig::Primitive(h.into()))));
+    let name_of = |h: &str| {
+        ident
+            .get(h)
+            .cloned()
+            .unwrap_or_else(|| mochi_ident(&qualified_ident(&TypeSig::Primitive(h.into()))))
+    };
 
     // 2. Entry points and aliases, suffixed on collision.
     let mut names: Vec<(Option<String>, String)> = drafts
@@ -1512,7 +1611,9 @@ fn finish(
         .collect();
     let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, (e, a)) in names.iter().enumerate() {
-        let key = e.clone().unwrap_or_else(|| format!("let:{}", a.to_lowercase()));
+        let key = e
+            .clone()
+            .unwrap_or_else(|| format!("let:{}", a.to_lowercase()));
         groups.entry(key).or_default().push(i);
     }
     for idxs in groups.values().filter(|g| g.len() > 1) {
@@ -1534,8 +1635,12 @@ fn finish(
     for _ in 0..2 {
         let mut seen: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, (e, a)) in names.iter().enumerate() {
-            seen.entry(e.clone().unwrap_or_default()).or_default().push(i);
-            seen.entry(format!("alias:{}", a.to_lowercase())).or_default().push(i);
+            seen.entry(e.clone().unwrap_or_default())
+                .or_default()
+                .push(i);
+            seen.entry(format!("alias:{}", a.to_lowercase()))
+                .or_default()
+                .push(i);
         }
         let mut dup: BTreeSet<usize> = BTreeSet::new();
         for (k, v) in &seen {
@@ -1582,14 +1687,18 @@ fn finish(
                 .iter()
                 .enumerate()
                 .map(|(i, p)| {
-                    let name = p.name.as_ref().filter(|_| !p.omitted && p.pass != Pass::Out).map(|n| {
-                        let mut n = mochi_ident(if n.is_empty() { "arg" } else { n });
-                        if used.contains(&n) {
-                            n = format!("{n}_{i}");
-                        }
-                        used.insert(n.clone());
-                        n
-                    });
+                    let name = p
+                        .name
+                        .as_ref()
+                        .filter(|_| !p.omitted && p.pass != Pass::Out)
+                        .map(|n| {
+                            let mut n = mochi_ident(if n.is_empty() { "arg" } else { n });
+                            if used.contains(&n) {
+                                n = format!("{n}_{i}");
+                            }
+                            used.insert(n.clone());
+                            n
+                        });
                     ParamPlan {
                         mochi_type: name.as_ref().and(p.mochi.as_ref()).map(render),
                         name,
@@ -1628,7 +1737,8 @@ fn finish(
         })
         .collect();
     items.sort_by(|a, b| {
-        (a.entry_point.as_deref().unwrap_or(""), &a.alias).cmp(&(b.entry_point.as_deref().unwrap_or(""), &b.alias))
+        (a.entry_point.as_deref().unwrap_or(""), &a.alias)
+            .cmp(&(b.entry_point.as_deref().unwrap_or(""), &b.alias))
     });
     let mut extern_types: Vec<ExternType> = handles
         .iter()

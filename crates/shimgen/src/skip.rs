@@ -135,7 +135,12 @@ pub struct SkipReport {
 }
 
 impl SkipReport {
-    pub fn new(package: &str, version: &str, translated: usize, mut items: Vec<SkippedItem>) -> Self {
+    pub fn new(
+        package: &str,
+        version: &str,
+        translated: usize,
+        mut items: Vec<SkippedItem>,
+    ) -> Self {
         items.sort_by(|a, b| (a.reason, &a.item, &a.detail).cmp(&(b.reason, &b.item, &b.detail)));
         items.dedup();
         let mut counts = BTreeMap::new();

@@ -134,19 +134,43 @@ pub enum Collection {
 const LIST_LIKE: &[(&str, Collection)] = &[
     ("System.Collections.Generic.List`1", Collection::List),
     ("System.Collections.Generic.IList`1", Collection::IList),
-    ("System.Collections.Generic.IReadOnlyList`1", Collection::IReadOnlyList),
-    ("System.Collections.Generic.ICollection`1", Collection::ICollection),
-    ("System.Collections.Generic.IReadOnlyCollection`1", Collection::IReadOnlyCollection),
-    ("System.Collections.Generic.IEnumerable`1", Collection::IEnumerable),
+    (
+        "System.Collections.Generic.IReadOnlyList`1",
+        Collection::IReadOnlyList,
+    ),
+    (
+        "System.Collections.Generic.ICollection`1",
+        Collection::ICollection,
+    ),
+    (
+        "System.Collections.Generic.IReadOnlyCollection`1",
+        Collection::IReadOnlyCollection,
+    ),
+    (
+        "System.Collections.Generic.IEnumerable`1",
+        Collection::IEnumerable,
+    ),
     ("System.Collections.Generic.HashSet`1", Collection::HashSet),
     ("System.Collections.Generic.ISet`1", Collection::ISet),
-    ("System.Collections.Generic.IReadOnlySet`1", Collection::IReadOnlySet),
+    (
+        "System.Collections.Generic.IReadOnlySet`1",
+        Collection::IReadOnlySet,
+    ),
 ];
 
 const MAP_LIKE: &[(&str, Collection)] = &[
-    ("System.Collections.Generic.Dictionary`2", Collection::Dictionary),
-    ("System.Collections.Generic.IDictionary`2", Collection::IDictionary),
-    ("System.Collections.Generic.IReadOnlyDictionary`2", Collection::IReadOnlyDictionary),
+    (
+        "System.Collections.Generic.Dictionary`2",
+        Collection::Dictionary,
+    ),
+    (
+        "System.Collections.Generic.IDictionary`2",
+        Collection::IDictionary,
+    ),
+    (
+        "System.Collections.Generic.IReadOnlyDictionary`2",
+        Collection::IReadOnlyDictionary,
+    ),
 ];
 
 const REF_STRUCTS: &[&str] = &[
@@ -279,7 +303,12 @@ pub struct TypeMapper<'u> {
 
 impl TypeMapper<'_> {
     /// Maps `ty` at `pos`; `cur` supplies the nullability flags.
-    pub fn map(&self, ty: &TypeSig, cur: &mut NullableCursor, pos: Position) -> Result<Mapped, Skip> {
+    pub fn map(
+        &self,
+        ty: &TypeSig,
+        cur: &mut NullableCursor,
+        pos: Position,
+    ) -> Result<Mapped, Skip> {
         self.map_inner(ty, cur, pos, None)
     }
 
@@ -351,7 +380,10 @@ impl TypeMapper<'_> {
                     "System.Double" => m(MochiType::Float, Marshal::F64),
                     "System.String" => {
                         let b = flag(cur);
-                        Ok(nullable_ref(Mapped::new(MochiType::String, Marshal::Utf8String), b))
+                        Ok(nullable_ref(
+                            Mapped::new(MochiType::String, Marshal::Utf8String),
+                            b,
+                        ))
                     }
                     "System.Object" => {
                         let b = flag(cur);
@@ -419,12 +451,19 @@ impl TypeMapper<'_> {
             }
             "System.Void" => return Ok(Mapped::new(MochiType::Unit, Marshal::Unit)),
             "System.ArgIterator" | "System.RuntimeArgumentHandle" => {
-                return Err(Skip::new(SkipReason::RefStruct, format!("{name} is a ref struct")));
+                return Err(Skip::new(
+                    SkipReason::RefStruct,
+                    format!("{name} is a ref struct"),
+                ));
             }
             _ => {}
         }
         if let Some(prim) = primitive_of_named(name) {
-            return self.map(&TypeSig::Primitive(prim.into()), &mut NullableCursor::new(None, Some(1)), pos);
+            return self.map(
+                &TypeSig::Primitive(prim.into()),
+                &mut NullableCursor::new(None, Some(1)),
+                pos,
+            );
         }
         match self.universe.kind_of(name, value_type) {
             Some(TypeKind::Delegate) => Err(delegate(name)),
@@ -434,7 +473,11 @@ impl TypeMapper<'_> {
                     .get(name)
                     .and_then(|t| t.enum_underlying.clone())
                     .unwrap_or(TypeSig::Primitive("System.Int32".into()));
-                let u = self.map(&underlying, &mut NullableCursor::new(None, Some(1)), Position::Element)?;
+                let u = self.map(
+                    &underlying,
+                    &mut NullableCursor::new(None, Some(1)),
+                    Position::Element,
+                )?;
                 Ok(Mapped::new(
                     u.mochi,
                     Marshal::Enum {
@@ -502,13 +545,15 @@ impl TypeMapper<'_> {
                 return Err(unsupported_at(&ty.listing(), "outside a return"));
             }
             own(cur);
-            return self.map_inner(&args[0], cur, Position::Return, None).and_then(|m| {
-                if m.mochi == MochiType::Unit {
-                    Err(unsupported(&ty.listing()))
-                } else {
-                    Ok(m)
-                }
-            });
+            return self
+                .map_inner(&args[0], cur, Position::Return, None)
+                .and_then(|m| {
+                    if m.mochi == MochiType::Unit {
+                        Err(unsupported(&ty.listing()))
+                    } else {
+                        Ok(m)
+                    }
+                });
         }
         if let Some(&(_, coll)) = LIST_LIKE.iter().find(|(n, _)| *n == name)
             && args.len() == 1
@@ -534,8 +579,13 @@ impl TypeMapper<'_> {
             if let (MochiType::Optional(inner), Marshal::Optional(m)) = (&k.mochi, &k.marshal) {
                 k = Mapped::new((**inner).clone(), (**m).clone());
             }
-            let key_ok = matches!(k.mochi, MochiType::String | MochiType::Int | MochiType::Int64)
-                && !matches!(k.marshal, Marshal::Enum { .. } | Marshal::Scalar(_) | Marshal::Char);
+            let key_ok = matches!(
+                k.mochi,
+                MochiType::String | MochiType::Int | MochiType::Int64
+            ) && !matches!(
+                k.marshal,
+                Marshal::Enum { .. } | Marshal::Scalar(_) | Marshal::Char
+            );
             if !key_ok {
                 return Err(Skip::new(
                     SkipReason::UnsupportedType,
@@ -604,7 +654,9 @@ impl TypeMapper<'_> {
             })?,
             TypeSig::Generic(b, args) => TypeSig::Generic(
                 Box::new(self.substitute(b)?),
-                args.iter().map(|a| self.substitute(a)).collect::<Result<_, _>>()?,
+                args.iter()
+                    .map(|a| self.substitute(a))
+                    .collect::<Result<_, _>>()?,
             ),
             TypeSig::SzArray(e) => TypeSig::SzArray(Box::new(self.substitute(e)?)),
             TypeSig::Array(e, r) => TypeSig::Array(Box::new(self.substitute(e)?), *r),
@@ -638,7 +690,8 @@ pub fn skip_walk(ty: &TypeSig, cur: &mut NullableCursor) {
             skip_walk(e, cur);
         }
         TypeSig::Generic(b, args) => {
-            let nullable_value = matches!(b.unmodified(), TypeSig::Named(n) if &*n.name == "System.Nullable`1");
+            let nullable_value =
+                matches!(b.unmodified(), TypeSig::Named(n) if &*n.name == "System.Nullable`1");
             if !nullable_value {
                 cur.next_flag();
             }
@@ -688,7 +741,10 @@ pub fn primitive_of_named(name: &str) -> Option<&'static str> {
 }
 
 fn unsupported(name: &str) -> Skip {
-    Skip::new(SkipReason::UnsupportedType, format!("type {name} is outside the table"))
+    Skip::new(
+        SkipReason::UnsupportedType,
+        format!("type {name} is outside the table"),
+    )
 }
 
 fn unsupported_at(name: &str, why: &str) -> Skip {
@@ -696,5 +752,8 @@ fn unsupported_at(name: &str, why: &str) -> Skip {
 }
 
 fn delegate(name: &str) -> Skip {
-    Skip::new(SkipReason::DelegateParameter, format!("delegate type {name}"))
+    Skip::new(
+        SkipReason::DelegateParameter,
+        format!("delegate type {name}"),
+    )
 }

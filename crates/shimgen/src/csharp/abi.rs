@@ -54,6 +54,8 @@ impl Form {
             Marshal::Map { key, value, .. } => {
                 Form::Map(Box::new(Form::element(key)?), Box::new(Form::element(value)?))
             }
+            // `T??` (an optional out parameter under the try pattern) is `T?`.
+            Marshal::Optional(inner) if matches!(**inner, Marshal::Optional(_)) => Form::of(inner)?,
             Marshal::Optional(inner) => {
                 if is_reference_like(inner) {
                     Form::of(inner)?
@@ -134,6 +136,9 @@ pub fn entry_struct(k: &Form, v: &Form) -> String {
 
 /// Null is "absent" without a presence flag: strings, `Uri`, objects, lists, maps.
 pub fn is_reference_like(m: &Marshal) -> bool {
+    if let Marshal::Optional(inner) = m {
+        return is_reference_like(inner);
+    }
     matches!(
         m,
         Marshal::Utf8String

@@ -1,0 +1,270 @@
+//! Shims of bound packages (docs/shims.md): bind an assembly or a locked
+//! package in-process, generate its C# shim project (`shimgen::csharp`),
+//! build it through the shim cache (`shimgen::build`), and compute
+//! `shim-sha256` for mochi.lock.
+
+// Errors carry compiler output; they are built once, on the failure path.
+#![allow(clippy::result_large_err)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use ecma335::Surface;
+use shimgen::BindingPlan;
+use shimgen::build::{BuildOptions, BuiltShim};
+use shimgen::csharp::{ShimOptions, ShimProject};
+
+use crate::framework::{Family, Framework};
+use crate::lockfile::{LockedPackage, Lockfile};
+
+/// Why a shim could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ShimError {
+    #[error("{}: {message}", path.display())]
+    Assembly { path: PathBuf, message: String },
+    #[error("{id} {version} is locked but not in the package cache\n  hint: run `mochi-dotnet lock` to fetch it")]
+    NotCached { id: String, version: String },
+    #[error("{0}")]
+    Package(String),
+    #[error("binding failed: {0}")]
+    Bind(String),
+    #[error(transparent)]
+    Build(#[from] shimgen::build::BuildError),
+    #[error(transparent)]
+    Cache(#[from] crate::cache::CacheError),
+}
+
+/// What a shim is made from.
+#[derive(Debug)]
+pub struct ShimInput {
+    /// The bound surface (several assemblies of one package merged).
+    pub surface: Surface,
+    pub package_id: String,
+    pub version: String,
+    /// The Mochi package name (`mochi_<package>_…`); empty: from the id.
+    pub package: String,
+    pub framework: Framework,
+    pub monomorphise: BTreeMap<String, Vec<Vec<String>>>,
+    /// The package's own assemblies (referenced by the shim, copied beside it).
+    pub dlls: Vec<PathBuf>,
+    /// Assemblies of dependencies: type context, and copied beside the shim.
+    pub dependency_dlls: Vec<PathBuf>,
+}
+
+/// A generated (not yet built) shim.
+#[derive(Debug)]
+pub struct Generated {
+    pub plan: BindingPlan,
+    pub project: ShimProject,
+    /// Every DLL the shim needs beside it (package, then dependencies).
+    pub dlls: Vec<PathBuf>,
+}
+
+/// An assembly file as a package of its own (`invoke path/to/Lib.dll`).
+pub fn input_from_assembly(path: &Path, package: Option<&str>) -> Result<ShimInput, ShimError> {
+    let surface = ecma335::read_surface_file(path).map_err(|e| ShimError::Assembly {
+        path: path.to_path_buf(),
+        message: format!("{e}\n  hint: pass a managed .NET assembly or a package id locked in mochi.lock"),
+    })?;
+    let framework = surface
+        .target_framework
+        .as_deref()
+        .and_then(|f| Framework::parse(f).ok())
+        .filter(|f| f.family == Family::NetCoreApp)
+        .unwrap_or_else(|| Framework::parse("net8.0").expect("net8.0 parses"));
+    Ok(ShimInput {
+        package_id: surface.assembly.name.clone(),
+        version: surface.assembly.version.clone(),
+        package: package.unwrap_or_default().to_string(),
+        surface,
+        framework,
+        monomorphise: BTreeMap::new(),
+        // A shared-framework assembly is already referenced and loaded by
+        // the runtime: neither copied nor referenced again.
+        dlls: if is_framework_assembly(path) { Vec::new() } else { vec![path.to_path_buf()] },
+        dependency_dlls: Vec::new(),
+    })
+}
+
+/// Whether `path` sits in a .NET shared framework folder (next to System.Private.CoreLib.dll).
+pub fn is_framework_assembly(path: &Path) -> bool {
+    path.parent().is_some_and(|d| d.join("System.Private.CoreLib.dll").is_file())
+}
+
+/// A package recorded in mochi.lock, from the package cache.
+pub fn input_from_lock(
+    lock: &Lockfile,
+    locked: &LockedPackage,
+    monomorphise: &BTreeMap<String, Vec<Vec<String>>>,
+) -> Result<ShimInput, ShimError> {
+    let cache = crate::cache::PackageCache::open_default()?;
+    let framework = Framework::parse(&locked.target_framework)
+        .map_err(|e| ShimError::Package(format!("mochi.lock target-framework of {}: {e}", locked.id)))?;
+    let assemblies = |pid: &str, version: &str| -> Result<Vec<PathBuf>, ShimError> {
+        let cached = cache.lookup(pid, version).ok_or_else(|| ShimError::NotCached {
+            id: pid.to_string(),
+            version: version.to_string(),
+        })?;
+        let contents = crate::nupkg::read_extracted(&cached.extracted_dir, &format!("{pid} {version}"))
+            .map_err(|e| ShimError::Package(e.to_string()))?;
+        let assets = crate::lock::select_assets(pid, &framework, &contents).map_err(|e| ShimError::Package(e.to_string()))?;
+        Ok(assets.assemblies.iter().map(|a| cached.extracted_dir.join(a)).collect())
+    };
+    let own = assemblies(&locked.id, &locked.version)?;
+    let mut surface: Option<Surface> = None;
+    for path in &own {
+        let s = ecma335::read_surface_file(path).map_err(|e| ShimError::Assembly { path: path.clone(), message: e.to_string() })?;
+        match &mut surface {
+            None => surface = Some(s),
+            Some(first) => first.types.extend(s.types),
+        }
+    }
+    let Some(surface) = surface else {
+        return Err(ShimError::Package(format!(
+            "{} {} ships no assemblies for {}",
+            locked.id,
+            locked.version,
+            framework.short_name()
+        )));
+    };
+    // Dependencies, transitively through the lock.
+    let mut deps = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut queue: Vec<String> = locked.dependencies.clone();
+    while let Some(d) = queue.pop() {
+        let Some((pid, v)) = d.split_once(' ') else { continue };
+        if !seen.insert(pid.to_ascii_lowercase()) {
+            continue;
+        }
+        if let Ok(paths) = assemblies(pid, v) {
+            deps.extend(paths);
+        }
+        if let Some(p) = lock.get(pid) {
+            queue.extend(p.dependencies.iter().cloned());
+        }
+    }
+    Ok(ShimInput {
+        surface,
+        package_id: locked.id.clone(),
+        version: locked.version.clone(),
+        package: String::new(),
+        framework,
+        monomorphise: monomorphise.clone(),
+        dlls: own,
+        dependency_dlls: deps,
+    })
+}
+
+/// Binds and generates; the shared framework of `input.framework` is type context.
+pub fn generate(input: &ShimInput) -> Result<Generated, ShimError> {
+    let mut context: Vec<Surface> = Vec::new();
+    for p in &input.dependency_dlls {
+        if let Ok(s) = ecma335::read_surface_file(p) {
+            context.push(s);
+        }
+    }
+    let major = if input.framework.family == Family::NetCoreApp { input.framework.version[0] } else { 8 };
+    if let Some(fw) = shared_framework_dir(major) {
+        context.extend(framework_context(&input.surface, &fw));
+    }
+    let universe = shimgen::TypeUniverse::with_context(&input.surface, &context);
+    let options = shimgen::BindOptions {
+        package: input.package.clone(),
+        package_id: input.package_id.clone(),
+        version: input.version.clone(),
+        monomorphise: input.monomorphise.clone(),
+    };
+    let plan = shimgen::build_plan(&input.surface, &universe, &options).map_err(|e| ShimError::Bind(e.to_string()))?;
+    let dlls: Vec<PathBuf> = input.dlls.iter().chain(&input.dependency_dlls).cloned().collect();
+    let names: Vec<String> = dlls
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    let project = shimgen::csharp::generate(&plan, &ShimOptions { package_dlls: names });
+    Ok(Generated { plan, project, dlls })
+}
+
+/// The shim cache: `<package cache root>/shims`.
+pub fn shim_cache_dir() -> Result<PathBuf, ShimError> {
+    let cache = crate::cache::PackageCache::open_default()?;
+    Ok(cache.root().join("shims"))
+}
+
+/// Builds (or finds in the cache) a generated shim.
+pub fn build(generated: &Generated) -> Result<BuiltShim, ShimError> {
+    let options = BuildOptions {
+        cache_dir: shim_cache_dir()?,
+        framework_dir: shared_framework_dir(8),
+        dotnet: dotnet_root().map(|r| r.join("dotnet")),
+        compiler: None,
+    };
+    Ok(shimgen::build::build(&generated.project, &generated.dlls, &options)?)
+}
+
+/// The .NET installation to use: `MOCHI_DOTNET8_ROOT`, else hosting's locator
+/// (DOTNET_ROOT, the `dotnet` on PATH, standard folders), else a project
+/// `.tools/dotnet8` above the current folder.
+pub fn dotnet_root() -> Option<PathBuf> {
+    if let Some(r) = std::env::var_os("MOCHI_DOTNET8_ROOT").filter(|r| !r.is_empty()) {
+        let r = PathBuf::from(r);
+        if r.join("shared/Microsoft.NETCore.App").is_dir() {
+            return Some(r);
+        }
+    }
+    if let Ok((install, _)) = hosting::Locator::from_env().find(&hosting::FrameworkRequirement::net(8, 0)) {
+        return Some(install.root);
+    }
+    let cwd = std::env::current_dir().ok()?;
+    cwd.ancestors()
+        .map(|a| a.join(".tools/dotnet8"))
+        .find(|p| p.join("shared/Microsoft.NETCore.App").is_dir())
+}
+
+/// The newest `shared/Microsoft.NETCore.App/<major>.x` of [`dotnet_root`].
+pub fn shared_framework_dir(major: u32) -> Option<PathBuf> {
+    let root = dotnet_root()?;
+    let install = hosting::DotnetInstall::probe(&root).ok()?;
+    let v = hosting::FrameworkRequirement::net(major, 0).select(&install.runtimes)?.clone();
+    Some(install.framework_dir(&v))
+}
+
+/// The framework assemblies `surface` references, transitively (references
+/// and type forwards), CoreLib always.
+pub fn framework_context(surface: &Surface, fw: &Path) -> Vec<Surface> {
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut queue: Vec<String> = vec!["System.Private.CoreLib".into()];
+    let push = |s: &Surface, q: &mut Vec<String>| {
+        q.extend(s.references.iter().map(|r| r.name.clone()));
+        q.extend(s.forwarded_types.iter().filter_map(|f| f.scope.as_deref().map(str::to_string)));
+    };
+    push(surface, &mut queue);
+    while let Some(name) = queue.pop() {
+        if !seen.insert(name.clone()) || name == surface.assembly.name {
+            continue;
+        }
+        let Ok(s) = ecma335::read_surface_file(&fw.join(format!("{name}.dll"))) else {
+            continue;
+        };
+        push(&s, &mut queue);
+        out.push(s);
+    }
+    out.sort_by(|a, b| a.assembly.name.cmp(&b.assembly.name));
+    out
+}
+
+/// `shim-sha256` of a locked package, or `None` when it cannot be computed
+/// here (not cached, no shared framework for type context).
+pub fn locked_shim_sha256(
+    lock: &Lockfile,
+    locked: &LockedPackage,
+    monomorphise: &BTreeMap<String, Vec<Vec<String>>>,
+) -> Result<String, ShimError> {
+    if shared_framework_dir(8).is_none() {
+        return Err(ShimError::Package(
+            "no .NET 8 shared framework found for type context (set DOTNET_ROOT)".into(),
+        ));
+    }
+    let input = input_from_lock(lock, locked, monomorphise)?;
+    Ok(generate(&input)?.project.sha256)
+}

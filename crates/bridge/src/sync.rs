@@ -1,0 +1,58 @@
+//! `mochi-dotnet sync`: regenerate the shim project of every package locked in
+//! mochi.lock into `dotnet_shim/<pkg>/` next to the manifest, and build each
+//! through the shim cache. mochi.lock is read, never written; a shim whose
+//! hash differs from the recorded `shim-sha256` is reported (run `lock`).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::anyhow;
+
+use crate::lockfile::{LOCK_FILE, Lockfile};
+
+/// What sync did for one package.
+#[derive(Debug, Clone)]
+pub struct Synced {
+    pub id: String,
+    pub dir: PathBuf,
+    pub shim_sha256: String,
+    /// The hash mochi.lock records, when any.
+    pub recorded: Option<String>,
+    /// The built assembly (`None` with `build: false`).
+    pub assembly: Option<PathBuf>,
+    pub cache_hit: bool,
+    pub not_generated: usize,
+}
+
+pub fn run(manifest_path: &Path, build: bool) -> anyhow::Result<Vec<Synced>> {
+    let root = manifest_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let lock_path = root.join(LOCK_FILE);
+    let lock = Lockfile::load(&lock_path).map_err(|e| anyhow!("{e}\n  hint: run `mochi-dotnet lock` first"))?;
+    let mono = if manifest_path.exists() {
+        crate::manifest::Manifest::load(manifest_path).map_err(|e| anyhow!("{e}"))?.dotnet.monomorphise
+    } else {
+        Default::default()
+    };
+    let mut out = Vec::new();
+    for locked in &lock.packages {
+        let input = crate::shim::input_from_lock(&lock, locked, &mono)?;
+        let generated = crate::shim::generate(&input)?;
+        let dir = root.join("dotnet_shim").join(&generated.project.package);
+        shimgen::build::write_project(&generated.project, &dir, &generated.dlls)?;
+        let (assembly, cache_hit) = if build {
+            let b = crate::shim::build(&generated)?;
+            (Some(b.assembly), b.cache_hit)
+        } else {
+            (None, false)
+        };
+        out.push(Synced {
+            id: locked.id.clone(),
+            dir,
+            shim_sha256: generated.project.sha256.clone(),
+            recorded: locked.shim_sha256.clone(),
+            assembly,
+            cache_hit,
+            not_generated: generated.project.not_generated.len(),
+        });
+    }
+    Ok(out)
+}
