@@ -22,7 +22,9 @@ thread_local! {
     static LAST_ERROR: RefCell<Option<CString>> = const { RefCell::new(None) };
 }
 
-fn set_last_error(message: String) {
+/// Sets the calling thread's last error (what `mochi_dotnet_last_error` returns);
+/// NULs in `message` become `\0`. Shared with the bridge's embedding functions.
+pub fn set_last_error(message: String) {
     let c = CString::new(message.replace('\0', "\\0")).expect("NULs replaced");
     LAST_ERROR.with(|e| *e.borrow_mut() = Some(c));
 }

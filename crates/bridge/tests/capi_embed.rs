@@ -1,0 +1,280 @@
+//! The bridge static library from C: `tests/c/embed.c`, compiled with `cc`
+//! against `include/mochi_dotnet.h` and linked with the real
+//! `target/<profile>/libbridge.a`, calls `mochi_dotnet_meta` on Newtonsoft.Json,
+//! locks and checks a project with a local feed, binds its package, then starts
+//! .NET 8, loads the ABI fixture shim (built with `mcs`) and calls .NET methods
+//! through looked-up exports.
+#![cfg(unix)]
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use fixtures::nupkg_builder::PackageBuilder;
+
+const NEWTONSOFT: &str = "/usr/lib/cli/Newtonsoft.Json-5.0/Newtonsoft.Json.dll";
+
+const TINY: &str = r#"
+namespace Tiny {
+    public class Greeter {
+        public Greeter(string name) { Name = name; }
+        public string Name { get; set; }
+        public static int Twice(int x) { return x * 2; }
+    }
+}
+"#;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `libbridge.a` of this build: cargo builds the `staticlib` crate type with the
+/// library this test links, and places it in the profile folder, the parent of
+/// the test binary's `deps/`.
+fn static_library() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
+    let lib = profile_dir.join("libbridge.a");
+    if !lib.is_file() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "-p", "bridge", "--lib"])
+            .status()
+            .expect("run cargo build -p bridge --lib");
+        assert!(status.success(), "cargo build -p bridge --lib failed");
+    }
+    assert!(
+        lib.is_file(),
+        "{} does not exist: build it with `cargo build -p bridge --lib`",
+        lib.display()
+    );
+    lib
+}
+
+fn require_tool(tool: &str, package: &str) {
+    let found = Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "`{tool}` is not installed or does not run: install it (Debian package {package})"
+    );
+}
+
+/// MOCHI_DOTNET8_ROOT, then DOTNET_ROOT, then the project's `.tools/dotnet8`.
+fn dotnet8_root() -> PathBuf {
+    for var in ["MOCHI_DOTNET8_ROOT", "DOTNET_ROOT"] {
+        if let Some(v) = std::env::var_os(var).filter(|v| !v.is_empty()) {
+            let p = PathBuf::from(v);
+            if p.join("shared/Microsoft.NETCore.App").is_dir() {
+                return p;
+            }
+        }
+    }
+    let p = workspace().join(".tools/dotnet8");
+    let p = std::fs::canonicalize(&p).unwrap_or(p);
+    assert!(
+        p.join("host/fxr").is_dir(),
+        "no .NET 8 runtime: run scripts/setup-test-tools.sh (it fills .tools/dotnet8) or set MOCHI_DOTNET8_ROOT"
+    );
+    p
+}
+
+fn mcs(framework: &Path, out: &Path, sources: &[PathBuf], refs: &[PathBuf]) {
+    let mut cmd = Command::new("mcs");
+    cmd.args([
+        "-target:library",
+        "-unsafe",
+        "-nostdlib",
+        "-nowarn:618",
+        "-optimize+",
+    ]);
+    cmd.arg(format!(
+        "-r:{}",
+        framework.join("System.Private.CoreLib.dll").display()
+    ));
+    let mut fw: Vec<PathBuf> = std::fs::read_dir(framework)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_string_lossy();
+            n.ends_with(".dll")
+                && (!n.starts_with("System.Private.") || n == "System.Private.Uri.dll")
+                && !n.starts_with("Microsoft.VisualBasic")
+        })
+        .collect();
+    fw.sort();
+    for r in fw.iter().chain(refs) {
+        cmd.arg(format!("-r:{}", r.display()));
+    }
+    cmd.arg(format!("-out:{}", out.display())).args(sources);
+    let o = cmd.output().expect("run mcs (Debian package mono-mcs)");
+    assert!(
+        o.status.success() && out.is_file(),
+        "mcs failed for {}:\n{}{}",
+        out.display(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// The ABI fixture shim (fixtures/abi around the plain fixture library, with
+/// hosting's ShimAbi.cs), built once per content in the target's temp folder.
+fn fixture_shim(dotnet_root: &Path) -> PathBuf {
+    let install = hosting::DotnetInstall::probe(dotnet_root).expect("probe the .NET 8 root");
+    let version = hosting::FrameworkRequirement::net(8, 0)
+        .select(&install.runtimes)
+        .expect("a .NET 8 runtime")
+        .clone();
+    let framework = install.framework_dir(&version);
+    let lib_src = workspace().join("fixtures/abi/AbiFixture.cs");
+    let shim_src = workspace().join("fixtures/abi/AbiFixtureShim.cs");
+    let abi_src = workspace().join("crates/hosting/csharp/ShimAbi.cs");
+    let mut h = DefaultHasher::new();
+    for p in [&lib_src, &shim_src, &abi_src] {
+        std::fs::read(p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .hash(&mut h);
+    }
+    framework.hash(&mut h);
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("embed-shim-{:016x}", h.finish()));
+    let shim = dir.join("Mochi.Fixtures.Abi.Shim.dll");
+    if !shim.is_file() {
+        let tmp = dir.with_extension(format!("tmp{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp).unwrap();
+        let lib = tmp.join("Mochi.Fixtures.Abi.dll");
+        mcs(&framework, &lib, &[lib_src], &[]);
+        mcs(
+            &framework,
+            &tmp.join("Mochi.Fixtures.Abi.Shim.dll"),
+            &[shim_src, abi_src],
+            &[lib],
+        );
+        if std::fs::rename(&tmp, &dir).is_err() {
+            let _ = std::fs::remove_dir_all(&tmp); // another process built it first
+        }
+    }
+    shim
+}
+
+/// A project locking `Tiny.Lib 1.0.0` from a local folder feed (no network).
+fn project(root: &Path) -> PathBuf {
+    let dll = fixtures::assemblies::compile_cs(TINY, "Tiny.Lib", &root.join("asm"))
+        .expect("mcs is not installed: run scripts/setup-test-tools.sh")
+        .expect("mcs compiles Tiny.Lib");
+    let proj = root.join("proj");
+    std::fs::create_dir_all(&proj).unwrap();
+    let pkg = PackageBuilder::new("Tiny.Lib", "1.0.0")
+        .file("lib/net8.0/Tiny.Lib.dll", std::fs::read(&dll).unwrap())
+        .build();
+    fixtures::nupkg_builder::write_flat_feed(&proj.join("feed"), &[pkg]).unwrap();
+    std::fs::write(
+        proj.join("mochi.toml"),
+        "[package]\nname = \"demo\"\nversion = \"0.1.0\"\n\n[dotnet-dependencies]\n\"Tiny.Lib\" = { path = \"feed\" }\n\n[dotnet]\nframework = \"net8.0\"\n\n[dotnet.capabilities]\nfs = true\nnet = true\n",
+    )
+    .unwrap();
+    std::fs::write(
+        proj.join("NuGet.config"),
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<configuration>\n  <packageSources>\n    <clear />\n  </packageSources>\n</configuration>\n",
+    )
+    .unwrap();
+    proj.join("mochi.toml")
+}
+
+/// The libraries the Rust standard library and the bridge's dependencies need
+/// besides libc (`rustc --print native-static-libs`).
+const SYSTEM_LIBS: &[&str] = &[
+    "-lgcc_s",
+    "-lutil",
+    "-lrt",
+    "-lpthread",
+    "-lm",
+    "-ldl",
+    "-lc",
+];
+
+#[test]
+fn a_c_program_embeds_the_bridge_and_calls_dotnet_through_the_static_library() {
+    require_tool("cc", "gcc (or build-essential)");
+    require_tool("mcs", "mono-mcs");
+    let lib = static_library();
+    let root = dotnet8_root();
+    let shim = fixture_shim(&root);
+    assert!(
+        Path::new(NEWTONSOFT).is_file(),
+        "{NEWTONSOFT} is missing: install the Debian package libnewtonsoft-json5.0-cil"
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let manifest = project(tmp.path());
+    let proj = manifest.parent().unwrap();
+
+    let exe = tmp.path().join("embed");
+    let o = Command::new("cc")
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-O1"])
+        .arg(format!("-I{}", workspace().join("include").display()))
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c/embed.c"))
+        .arg(&lib)
+        .args(SYSTEM_LIBS)
+        .arg("-o")
+        .arg(&exe)
+        .output()
+        .expect("run cc");
+    assert!(
+        o.status.success(),
+        "cc could not build tests/c/embed.c against {}:\n{}",
+        lib.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    let out_dir = tmp.path().join("bound");
+    let run = Command::new(&exe)
+        .arg(NEWTONSOFT)
+        .arg(&manifest)
+        .arg("Tiny.Lib")
+        .arg(&out_dir)
+        .arg(&root)
+        .arg(&shim)
+        .current_dir(proj)
+        .env("MOCHI_DOTNET_CACHE", tmp.path().join("cache"))
+        .env("HOME", tmp.path())
+        .env("NUGET_PACKAGES", tmp.path().join("nuget-packages"))
+        .env("DOTNET_ROOT", &root)
+        .env_remove("XDG_CACHE_HOME")
+        .output()
+        .expect("run the embed program");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    println!("{stdout}{stderr}");
+    assert!(
+        run.status.success() && stdout.ends_with("embed: ok\n"),
+        "embed failed ({}):\n{stdout}{stderr}",
+        run.status
+    );
+
+    // What the C side was told matches what the library and the files say.
+    let listing = bridge::meta::render(
+        Path::new(NEWTONSOFT),
+        bridge::meta::MetaFormat::Listing,
+        Vec::new(),
+    )
+    .unwrap();
+    let lines = listing.iter().filter(|&&b| b == b'\n').count();
+    assert!(
+        stdout.contains(&format!(
+            "meta listing: {} bytes, {lines} lines\n",
+            listing.len()
+        )),
+        "{stdout}"
+    );
+    let ext = std::fs::read_to_string(out_dir.join("tiny_lib_extern.mochi")).unwrap();
+    assert!(
+        ext.contains("extern fun mochi_tiny_lib_greeter_twice(x: int): int\n"),
+        "{ext}"
+    );
+    let lock = std::fs::read_to_string(proj.join("mochi.lock")).unwrap();
+    assert!(lock.contains("id = \"Tiny.Lib\""), "{lock}");
+}
