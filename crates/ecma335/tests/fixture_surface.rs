@@ -372,3 +372,40 @@ fn rid_lists_walk_members_and_parameters() {
     assert_eq!(params[0], (1, "separator".to_string()));
     assert_eq!(params[6], (7, "boxed".to_string()));
 }
+
+/// The IL edge-shapes fixture (fixtures/reference-lister/edge-shapes.il):
+/// shapes no C# compiler here emits (function pointers, custom modifiers,
+/// general arrays, varargs, TypedReference), pinned in the JSON model.
+#[test]
+fn il_edge_shapes_json_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("EdgeShapes.dll");
+    let status = Command::new("ilasm")
+        .arg("/dll")
+        .arg(format!("/out:{}", out.display()))
+        .arg(workspace().join("fixtures/reference-lister/edge-shapes.il"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run ilasm ({e}): run scripts/setup-test-tools.sh"));
+    assert!(
+        status.status.success(),
+        "ilasm failed:\n{}",
+        String::from_utf8_lossy(&status.stdout)
+    );
+    let s = ecma335::read_surface_file(&out).unwrap();
+    let shapes = ty(&s, "Edge.Shapes");
+    let field = |n: &str| &shapes.fields.iter().find(|f| f.name == n).unwrap().r#type;
+    assert!(matches!(field("FnPtr"), TypeSig::FnPtr(f) if f.calling_convention == "c"));
+    assert!(
+        matches!(field("ManagedFnPtr"), TypeSig::FnPtr(f) if f.calling_convention == "default" && f.params.len() == 2)
+    );
+    assert!(matches!(field("RankTwo"), TypeSig::Array(_, 2)));
+    assert!(matches!(field("Modded"), TypeSig::Modified(_, false, _)));
+    let varargs = shapes.methods.iter().find(|m| m.name == "VarArgs").unwrap();
+    assert_eq!(varargs.calling_convention.as_deref(), Some("vararg"));
+    let value: serde_json::Value = serde_json::from_slice(&s.to_canonical_json()).unwrap();
+    insta::assert_snapshot!(
+        "edge_shapes_json",
+        serde_json::to_string_pretty(&value).unwrap()
+    );
+}
