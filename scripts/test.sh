@@ -24,6 +24,9 @@ echo "== cargo test --workspace"
 cargo test --workspace --no-fail-fast 2>&1 | tee "$log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
+echo "== fuzz smoke (scripts/fuzz-smoke.sh, ${FUZZ_SECONDS:-15} s a target)"
+FUZZ_SECONDS="${FUZZ_SECONDS:-15}" scripts/fuzz-smoke.sh || { echo "fuzz smoke failed"; status=1; }
+
 read -r passed failed ignored < <(awk '/^test result:/ {
     for (i = 1; i <= NF; i++) {
       if ($(i+1) ~ /^passed;?$/) p += $i; if ($(i+1) ~ /^failed;?$/) f += $i; if ($(i+1) ~ /^ignored;?$/) g += $i
