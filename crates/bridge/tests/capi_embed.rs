@@ -184,17 +184,9 @@ fn project(root: &Path) -> PathBuf {
     proj.join("mochi.toml")
 }
 
-/// The libraries the Rust standard library and the bridge's dependencies need
-/// besides libc (`rustc --print native-static-libs`).
-const SYSTEM_LIBS: &[&str] = &[
-    "-lgcc_s",
-    "-lutil",
-    "-lrt",
-    "-lpthread",
-    "-lm",
-    "-ldl",
-    "-lc",
-];
+/// The system libraries of the documented linking line (docs/embedding.md); the
+/// compiler driver adds libc and libgcc_s itself.
+const SYSTEM_LIBS: &[&str] = &["-lpthread", "-ldl", "-lm"];
 
 #[test]
 fn a_c_program_embeds_the_bridge_and_calls_dotnet_through_the_static_library() {
