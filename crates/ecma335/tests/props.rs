@@ -206,7 +206,9 @@ fn check_invariants(data: &[u8]) -> Result<(), TestCaseError> {
         );
     }
     if let Ok(l) = &listing {
-        check_listing(l)?;
+        if !strings_have_line_breaks(&md, data) {
+            check_listing(l)?;
+        }
         // Determinism: a second read gives the same bytes.
         let second = ecma335::listing(data);
         prop_assert_eq!(second.as_ref().ok(), Some(l));
@@ -220,6 +222,20 @@ fn check_invariants(data: &[u8]) -> Result<(), TestCaseError> {
         prop_assert!(streamed == json, "streamed and built canonical JSON differ");
     }
     Ok(())
+}
+
+/// Whether a name may hold a line break: the listing prints names as stored,
+/// so such a name splits its item over two lines and the lines need not be
+/// sorted (the reference lister does the same; surface-listing.md does not
+/// escape names).
+fn strings_have_line_breaks(md: &Metadata<'_>, data: &[u8]) -> bool {
+    let Some(s) = md.streams.iter().rev().find(|s| s.name == b"#Strings") else {
+        return false;
+    };
+    let start = md.offset as usize + s.offset as usize;
+    data[start..start + s.size as usize]
+        .iter()
+        .any(|&b| b == b'\n' || b == b'\r')
 }
 
 fn check_listing(l: &str) -> Result<(), TestCaseError> {
