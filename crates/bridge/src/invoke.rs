@@ -61,8 +61,8 @@ pub struct Outcome {
 }
 
 /// A value between calls.
-#[derive(Debug, Clone)]
-enum Val {
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
     Json(Value),
     /// A GCHandle and its CLR type.
     Handle(isize, String),
@@ -132,7 +132,7 @@ pub fn run(target: &str, tokens: &[String], manifest_path: &Path, package: Optio
 }
 
 /// `{"handle": type, "string": ToString()}` for a final object result.
-fn describe_handle(shim: &Shim, plan: &BindingPlan, exports: &str, h: isize, ty: &str, handles: &mut Vec<isize>) -> Value {
+pub fn describe_handle(shim: &Shim, plan: &BindingPlan, exports: &str, h: isize, ty: &str, handles: &mut Vec<isize>) -> Value {
     let mut o = Map::new();
     o.insert("handle".into(), Value::String(ty.to_string()));
     if h == 0 {
@@ -161,7 +161,9 @@ fn describe_handle(shim: &Shim, plan: &BindingPlan, exports: &str, h: isize, ty:
     Value::Object(o)
 }
 
-fn call_one(shim: &Shim, plan: &BindingPlan, exports: &str, c: &Call, prev: Option<Val>, handles: &mut Vec<isize>) -> anyhow::Result<Val> {
+/// Resolves and calls one member; `prev` is the receiver (or first argument).
+/// Handles the call creates are pushed to `handles` (the caller releases them).
+pub fn call_one(shim: &Shim, plan: &BindingPlan, exports: &str, c: &Call, prev: Option<Val>, handles: &mut Vec<isize>) -> anyhow::Result<Val> {
     let cands = candidates(plan, &c.member)?;
     // The previous result: receiver when the member has one, else first argument.
     let mut args: Vec<Val> = c.args.iter().cloned().map(Val::Json).collect();
@@ -284,7 +286,9 @@ fn fits_form(m: &Marshal, a: &Val) -> bool {
 
 fn fits_json(f: &Form, v: &Value, optional: bool) -> bool {
     match (f, v) {
-        (_, Value::Null) => optional || matches!(f, Form::Handle | Form::Opt(_)),
+        // Null is absent for optionals, and passed as is (len -1, handle 0)
+        // for strings, lists, maps and objects: .NET decides what it means.
+        (_, Value::Null) => optional || matches!(f, Form::Handle | Form::Opt(_) | Form::Str | Form::List(_) | Form::Map(..)),
         (Form::Int, Value::Number(n)) => n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|x| x.fract() == 0.0),
         (Form::Double, Value::Number(_)) => true,
         (Form::Bool, Value::Bool(_)) => true,

@@ -315,9 +315,6 @@ impl<'p> Gen<'p> {
             } else {
                 body.push(format!("{decl_cs} {SELF} = ShimAbi.Receiver<{decl_cs}>(self);"));
             }
-            if is_struct_recv && matches!(item.kind, ItemKind::Setter | ItemKind::FieldSet) {
-                return Err("setter on a struct receiver (the box would not change)".into());
-            }
         }
 
         // Parameters: native slots and conversions into typed locals.
@@ -359,7 +356,9 @@ impl<'p> Gen<'p> {
         sig.push(format!("MochiError* {ERR}"));
 
         // The call.
-        let reflect = self.span_groups.contains(&(item.target.declaring_type.clone(), item.target.member.clone()));
+        // Members of a struct act on the box (not a copy): through reflection.
+        let reflect = self.span_groups.contains(&(item.target.declaring_type.clone(), item.target.member.clone()))
+            || (is_struct_recv && item.kind == ItemKind::Method);
         let call = self.call(item, &decl, &decl_cs, &args, &ptypes, reflect, ep, &mut body, &mut statics)?;
         let ret_ty = parse_type(&item.returns.clr_type)?;
         match (&dst, item.returns.from) {
@@ -838,6 +837,23 @@ impl<'p> Gen<'p> {
                     Some(format!("{on}[{a}]"))
                 }
             }
+            ItemKind::Setter if self.structs.contains(&t.declaring_type) => {
+                // SetValue on the box changes the boxed struct in place.
+                let prop = t.property.clone().ok_or("accessor without its property")?;
+                let (last, idx) = args.split_last().ok_or("setter without a value")?;
+                let index = if idx.is_empty() {
+                    "null".to_string()
+                } else {
+                    format!("new object[] {{ {} }}", idx.iter().map(|a| format!("(object)({a})")).collect::<Vec<_>>().join(", "))
+                };
+                body.push(format!("typeof({decl_cs}).GetProperty(\"{prop}\").SetValue({RECV}, (object)({last}), {index});"));
+                None
+            }
+            ItemKind::FieldSet if self.structs.contains(&t.declaring_type) => {
+                let v = args.first().ok_or("field setter without a value")?;
+                body.push(format!("typeof({decl_cs}).GetField(\"{}\").SetValue({RECV}, (object)({v}));", t.member));
+                None
+            }
             ItemKind::Setter | ItemKind::StaticSetter => {
                 let prop = t.property.clone().ok_or("accessor without its property")?;
                 let (last, idx) = args.split_last().ok_or("setter without a value")?;
@@ -911,7 +927,11 @@ impl<'p> Gen<'p> {
         let invoke = if is_ctor {
             format!("{mi}.Invoke(BindingFlags.DoNotWrapExceptions, null, {argv}, null)")
         } else {
-            let target = if item.receiver.is_some() { SELF } else { "null" };
+            let target = match &item.receiver {
+                Some(_) if self.structs.contains(&item.target.declaring_type) => RECV,
+                Some(_) => SELF,
+                None => "null",
+            };
             format!("{mi}.Invoke({target}, BindingFlags.DoNotWrapExceptions, null, {argv}, null)")
         };
         let r = self.fresh("r");
