@@ -6,11 +6,19 @@
  *
  * usage: embed <assembly.dll> <mochi.toml> <package-id> <bind-out-dir> <dotnet-root> <shim.dll>
  * Prints "embed: ok" and exits 0, or prints what failed and exits 1. */
+#define _POSIX_C_SOURCE 200809L
 #include "mochi_dotnet.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+static double now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
 
 #define CHECK(cond, ...)                                 \
     do {                                                 \
@@ -212,10 +220,16 @@ int main(int argc, char **argv) {
     CHECK(mochi_dotnet_bridge_api_version() == MOCHI_DOTNET_BRIDGE_API_VERSION, "bridge api version");
     CHECK(mochi_dotnet_host_api_version() == 1, "host api version");
     CHECK(mochi_dotnet_last_error() == NULL, "a last error before any call");
+    double t0 = now_ms();
     meta(argv[1]);
+    double t1 = now_ms();
     lock(argv[2]);
+    double t2 = now_ms();
     bind(argv[2], argv[3], argv[4]);
+    double t3 = now_ms();
     run_time(argv[5], argv[6]);
+    double t4 = now_ms();
+    printf("timing: meta %.0f ms, lock %.0f ms, bind %.0f ms, run time %.0f ms\n", t1 - t0, t2 - t1, t3 - t2, t4 - t3);
     printf("embed: ok\n");
     return 0;
 }
