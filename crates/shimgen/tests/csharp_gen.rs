@@ -5,6 +5,8 @@
 mod common;
 
 use std::collections::BTreeMap;
+
+use shimgen::plan::ItemKind;
 use std::path::{Path, PathBuf};
 
 use shimgen::BindOptions;
@@ -57,5 +59,124 @@ fn abi_fixture_shim_compiles_with_mcs() {
     assert!(again.cache_hit);
     let log = std::fs::read_to_string(dir.path().join("cache/builds.log")).unwrap();
     assert_eq!(log.lines().count(), 1, "the second build compiled again: {log}");
-    std::fs::write("/tmp/sg/AbiExports.cs", project.file("Exports.cs").unwrap()).ok();
+}
+
+fn fixture_mono() -> BTreeMap<String, Vec<Vec<String>>> {
+    let mut m = BTreeMap::new();
+    m.insert("Fixture.Box`1".to_string(), vec![vec!["System.String".to_string()], vec!["System.Int32".to_string()]]);
+    m.insert("Fixture.Generic::Echo``1".to_string(), vec![vec!["Fixture.Circle".to_string()]]);
+    m
+}
+
+/// The binding fixture: snapshot of every generated file, determinism, and
+/// the generated C# compiles with mcs against .NET 8 (generics included).
+#[test]
+fn bindings_fixture_shim_snapshot_and_compile() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((cs, _il)) = common::build_fixtures(dir.path()) else {
+        eprintln!("skipped: mcs, ilasm or the .NET 8 framework is missing");
+        return;
+    };
+    let (_, out) = common::bind_file(
+        &cs,
+        "Fixture.Bindings",
+        BindOptions { package: "fx".into(), version: "1.0.0".into(), monomorphise: fixture_mono(), ..Default::default() },
+    );
+    let opts = ShimOptions { package_dlls: vec!["Bindings.dll".into()] };
+    let project = csharp::generate(&out.plan, &opts);
+    // Deterministic: the same plan gives the same bytes and hash.
+    assert_eq!(project, csharp::generate(&out.plan, &opts));
+    assert_eq!(project.sha256, csharp::shim_sha256(&project.files));
+    let paths: Vec<&str> = project.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(paths, ["Exports.cs", "Mochi.Shim.Fx.csproj", "Mochi.Shim.Fx.runtimeconfig.json", "ShimAbi.cs"]);
+    assert_eq!(project.file("ShimAbi.cs"), Some(csharp::SHIM_ABI_CS));
+    let exports = project.file("Exports.cs").unwrap();
+    // Every item with an entry point is exported, except nested lists (no ABI form).
+    let with_ep = out.plan.items.iter().filter(|i| i.entry_point.is_some()).count();
+    assert_eq!(project.exported.len() + project.not_generated.len(), with_ep);
+    let ng: Vec<&str> = project.not_generated.iter().map(|(e, _)| e.as_str()).collect();
+    assert_eq!(ng, ["mochi_fx_collections_jagged"]);
+    for ep in &project.exported {
+        assert!(exports.contains(&format!("[UnmanagedCallersOnly(EntryPoint = \"{ep}\")]")), "{ep}");
+    }
+    assert_eq!(exports.matches("catch (Exception mochi__e)").count(), project.exported.len(), "every export catches");
+    // mcs limits: no string concatenation with `+` in generated code.
+    assert!(!exports.contains("\" + "), "string + in generated code");
+    insta::assert_snapshot!("fixture_exports_cs", exports);
+    insta::assert_snapshot!("fixture_csproj", project.file("Mochi.Shim.Fx.csproj").unwrap());
+    insta::assert_snapshot!("fixture_runtimeconfig", project.file("Mochi.Shim.Fx.runtimeconfig.json").unwrap());
+
+    let Some(bopts) = build_options(&dir.path().join("cache")) else { return };
+    let built = shimgen::build::build(&project, &[cs], &bopts).unwrap_or_else(|e| panic!("{e}"));
+    assert!(built.assembly.is_file());
+}
+
+const NEWTONSOFT: &str = "/usr/lib/cli/Newtonsoft.Json-5.0/Newtonsoft.Json.dll";
+
+/// A slice of Newtonsoft.Json (Debian's 6.0.8): JObject.Parse, SelectToken,
+/// ToString, JsonConvert.ToString overloads; the whole shim compiles with mcs.
+#[test]
+fn newtonsoft_shim_slice_snapshot_and_full_compile() {
+    if !Path::new(NEWTONSOFT).is_file() {
+        eprintln!("skipped: {NEWTONSOFT} missing");
+        return;
+    }
+    let (_, out) = common::bind_file(Path::new(NEWTONSOFT), "Newtonsoft.Json", BindOptions { package: "json".into(), ..Default::default() });
+    let mut slice = out.plan.clone();
+    slice.items.retain(|i| {
+        let a = i.alias.as_str();
+        a == "JObject_Parse"
+            || a.starts_with("JToken_SelectToken")
+            || a.starts_with("JToken_ToString")
+            || a.starts_with("JsonConvert_ToString")
+            || (a.starts_with("JObject_") && i.kind == ItemKind::Upcast)
+            || a == "JToken_get_Type"
+            || a == "JToken_get_Item_object"
+    });
+    assert!(slice.items.len() > 30, "{}", slice.items.len());
+    let project = csharp::generate(&slice, &ShimOptions { package_dlls: vec!["Newtonsoft.Json.dll".into()] });
+    assert!(project.not_generated.is_empty(), "{:?}", project.not_generated);
+    insta::assert_snapshot!("newtonsoft_slice_exports_cs", project.file("Exports.cs").unwrap());
+
+    let full = csharp::generate(&out.plan, &ShimOptions { package_dlls: vec!["Newtonsoft.Json.dll".into()] });
+    assert!(full.not_generated.len() < 10, "{:?}", full.not_generated);
+    let dir = tempfile::tempdir().unwrap();
+    let Some(bopts) = build_options(&dir.path().join("cache")) else { return };
+    let built = shimgen::build::build(&full, &[PathBuf::from(NEWTONSOFT)], &bopts).unwrap_or_else(|e| panic!("{e}"));
+    assert!(built.assembly.is_file());
+}
+
+/// Compiler errors name the compiler, its output and the kept generated file.
+#[test]
+fn compile_errors_surface_with_the_generated_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(opts) = build_options(&dir.path().join("cache")) else { return };
+    let dll = abi_fixture_dll(dir.path()).unwrap();
+    let (_, out) = common::bind_file(&dll, "Mochi.Fixtures.Abi", BindOptions { package: "abi_fixture".into(), ..Default::default() });
+    // Without the package DLL as a reference, mcs cannot resolve its types.
+    let project = csharp::generate(&out.plan, &ShimOptions::default());
+    let e = shimgen::build::build(&project, &[], &opts).unwrap_err().to_string();
+    assert!(e.starts_with("mcs failed to compile the shim "), "{e}");
+    assert!(e.contains("Exports.cs(") && e.contains("error CS"), "{e}");
+    let kept = dir.path().join("cache").join(format!("failed-{}", shimgen::build::cache_key(&project, &[]).unwrap()));
+    assert!(kept.join("Exports.cs").is_file(), "{e}");
+    assert!(e.contains(&kept.display().to_string()), "{e}");
+}
+
+#[test]
+fn no_compiler_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = BuildOptions {
+        cache_dir: dir.path().to_path_buf(),
+        framework_dir: None,
+        dotnet: Some(dir.path().join("no-dotnet")),
+        compiler: Some(CompilerKind::Csc),
+    };
+    // A forced compiler that is absent is named; the default search names what to install.
+    if std::process::Command::new("csc").arg("-help").output().is_err() {
+        let e = shimgen::build::find_compiler(&opts).unwrap_err().to_string();
+        assert!(e.contains("`csc` is not available"), "{e}");
+    }
+    let msg = shimgen::build::BuildError::NoCompiler.to_string();
+    assert!(msg.contains("install the .NET 8 SDK") && msg.contains("mono-mcs"), "{msg}");
 }
