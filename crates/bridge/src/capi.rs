@@ -260,3 +260,36 @@ pub unsafe extern "C" fn mochi_dotnet_bind(
         crate::bind::run(&args).map_err(|e| format!("{e:#}"))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_a_failure_with_its_message() {
+        let status = guarded(|| panic!("deliberate"));
+        assert_eq!(status, -1);
+        let e = unsafe { CStr::from_ptr(mochi_dotnet_last_error()) };
+        assert_eq!(
+            e.to_str().unwrap(),
+            "internal error in the mochi-dotnet bridge: deliberate"
+        );
+        let status = guarded(|| panic!("with {}", "a formatted message"));
+        assert_eq!(status, -1);
+        let e = unsafe { CStr::from_ptr(mochi_dotnet_last_error()) };
+        assert!(e.to_str().unwrap().ends_with("with a formatted message"));
+    }
+
+    #[test]
+    fn buffers_keep_their_bytes_and_a_nul() {
+        for len in [0usize, 1, 15, 16, 17, 100_000] {
+            let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8 + 1).collect();
+            let p = into_buffer(&data).unwrap();
+            assert_eq!(p as usize % BUFFER_ALIGN, 0);
+            let back = unsafe { std::slice::from_raw_parts(p, len + 1) };
+            assert_eq!(&back[..len], &data[..]);
+            assert_eq!(back[len], 0);
+            unsafe { mochi_dotnet_buffer_free(p) };
+        }
+    }
+}

@@ -48,6 +48,28 @@ fn meta_returns_what_the_command_prints() {
 }
 
 #[test]
+fn meta_from_several_threads_at_once() {
+    let expected = bridge::meta::render(
+        std::path::Path::new(NEWTONSOFT),
+        bridge::meta::MetaFormat::Json,
+        Vec::new(),
+    )
+    .unwrap();
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                let path = CString::new(NEWTONSOFT).unwrap();
+                for _ in 0..3 {
+                    let (status, bytes) = meta(path.as_ptr(), MOCHI_DOTNET_META_JSON);
+                    assert_eq!(status, 0, "{:?}", last_error());
+                    assert!(bytes.as_deref() == Some(&expected[..]));
+                }
+            });
+        }
+    });
+}
+
+#[test]
 fn failures_set_the_shared_per_thread_last_error() {
     // A failure of the embedding API is read through hosting's mochi_dotnet_last_error.
     let (status, _) = meta(ptr::null(), 0);
