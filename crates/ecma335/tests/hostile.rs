@@ -1373,3 +1373,27 @@ fn a_cyclic_exported_type_chain_terminates_with_an_error() {
         other => panic!("{other:?}"),
     }
 }
+
+// ---------------------------------------------------------------------------
+// Property-test findings.
+
+#[test]
+fn names_are_listed_as_stored_even_with_line_breaks() {
+    // Found by the 200,000-case mutation run: a `#Strings` byte set to `\n`.
+    // surface-listing.md prints names as stored (so does the SRM lister); the
+    // item then spans two lines, which is why the listing's sortedness is a
+    // property of items, not of `\n`-separated lines.
+    let mut a = Assembly::new("Odd");
+    a.public_class("N", "B\nA");
+    a.field(PUBLIC_FIELD, "F", sig::FIELD_I4);
+    let l = listing(&a.build());
+    assert_eq!(l, "F N.B\nA::F : System.Int32\nT class N.B\nA\n");
+    let s = ecma335::read_surface(&a.build()).unwrap();
+    let json = s.to_canonical_json();
+    assert!(
+        ecma335::Surface::from_json(&json)
+            .unwrap()
+            .to_canonical_json()
+            == json
+    );
+}
