@@ -2,8 +2,9 @@
 //! against `include/mochi_dotnet.h` and linked with the real
 //! `target/<profile>/libbridge.a`, calls `mochi_dotnet_meta` on Newtonsoft.Json,
 //! locks and checks a project with a local feed, binds its package, then starts
-//! .NET 8, loads the ABI fixture shim (built with `mcs`) and calls .NET methods
-//! through looked-up exports.
+//! .NET 8, loads the ABI fixture shim and the shims of two real libraries
+//! (Newtonsoft.Json, .NET 8's System.Text.RegularExpressions; all built with
+//! `mcs`) and calls .NET methods through looked-up exports.
 #![cfg(unix)]
 
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -119,45 +120,97 @@ fn mcs(framework: &Path, out: &Path, sources: &[PathBuf], refs: &[PathBuf]) {
     );
 }
 
-/// The ABI fixture shim (fixtures/abi around the plain fixture library, with
-/// hosting's ShimAbi.cs), built once per content in the target's temp folder.
-fn fixture_shim(dotnet_root: &Path) -> PathBuf {
+/// The newest .NET 8 framework folder under `dotnet_root`.
+fn framework_dir(dotnet_root: &Path) -> PathBuf {
     let install = hosting::DotnetInstall::probe(dotnet_root).expect("probe the .NET 8 root");
     let version = hosting::FrameworkRequirement::net(8, 0)
         .select(&install.runtimes)
         .expect("a .NET 8 runtime")
         .clone();
-    let framework = install.framework_dir(&version);
-    let lib_src = workspace().join("fixtures/abi/AbiFixture.cs");
-    let shim_src = workspace().join("fixtures/abi/AbiFixtureShim.cs");
-    let abi_src = workspace().join("crates/hosting/csharp/ShimAbi.cs");
+    install.framework_dir(&version)
+}
+
+/// Runs `build` into a folder of the target's temp folder keyed by the content
+/// of `inputs` and the framework, unless it exists already (built under a
+/// private name, then renamed: concurrent runs never see half a build).
+fn cached_build(
+    name: &str,
+    framework: &Path,
+    inputs: &[PathBuf],
+    build: impl FnOnce(&Path),
+) -> PathBuf {
     let mut h = DefaultHasher::new();
-    for p in [&lib_src, &shim_src, &abi_src] {
+    for p in inputs {
+        p.file_name().hash(&mut h);
         std::fs::read(p)
             .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
             .hash(&mut h);
     }
     framework.hash(&mut h);
     let dir =
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("embed-shim-{:016x}", h.finish()));
-    let shim = dir.join("Mochi.Fixtures.Abi.Shim.dll");
-    if !shim.is_file() {
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("embed-{name}-{:016x}", h.finish()));
+    if !dir.is_dir() {
         let tmp = dir.with_extension(format!("tmp{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&tmp);
         std::fs::create_dir_all(&tmp).unwrap();
-        let lib = tmp.join("Mochi.Fixtures.Abi.dll");
-        mcs(&framework, &lib, &[lib_src], &[]);
-        mcs(
-            &framework,
-            &tmp.join("Mochi.Fixtures.Abi.Shim.dll"),
-            &[shim_src, abi_src],
-            &[lib],
-        );
+        build(&tmp);
         if std::fs::rename(&tmp, &dir).is_err() {
             let _ = std::fs::remove_dir_all(&tmp); // another process built it first
         }
     }
-    shim
+    dir
+}
+
+/// The shims the C program loads: the ABI fixture (fixtures/abi around the plain
+/// fixture library) and the hand-written shims of two real libraries
+/// (fixtures/abi/real): Newtonsoft.Json, copied beside its shim, and
+/// System.Text.RegularExpressions of the .NET 8 shared framework. All with
+/// hosting's ShimAbi.cs, built with `mcs`.
+struct Shims {
+    fixture: PathBuf,
+    newtonsoft: PathBuf,
+    regex: PathBuf,
+}
+
+fn shims(dotnet_root: &Path) -> Shims {
+    let fw = framework_dir(dotnet_root);
+    let abi = workspace().join("fixtures/abi");
+    let shim_abi = workspace().join("crates/hosting/csharp/ShimAbi.cs");
+
+    let (lib_src, shim_src) = (abi.join("AbiFixture.cs"), abi.join("AbiFixtureShim.cs"));
+    let inputs = [lib_src.clone(), shim_src.clone(), shim_abi.clone()];
+    let fixture = cached_build("abi-fixture", &fw, &inputs, |tmp| {
+        let lib = tmp.join("Mochi.Fixtures.Abi.dll");
+        mcs(&fw, &lib, &[lib_src], &[]);
+        let out = tmp.join("Mochi.Fixtures.Abi.Shim.dll");
+        mcs(&fw, &out, &[shim_src, shim_abi.clone()], &[lib]);
+    });
+
+    let src = abi.join("real/NewtonsoftJsonShim.cs");
+    let inputs = [src.clone(), shim_abi.clone(), PathBuf::from(NEWTONSOFT)];
+    let newtonsoft = cached_build("newtonsoft", &fw, &inputs, |tmp| {
+        let local = tmp.join("Newtonsoft.Json.dll");
+        std::fs::copy(NEWTONSOFT, &local).unwrap();
+        let out = tmp.join("Mochi.Shim.NewtonsoftJson.dll");
+        mcs(&fw, &out, &[src, shim_abi.clone()], &[local]);
+    });
+
+    let src = abi.join("real/RegexShim.cs");
+    let inputs = [src.clone(), shim_abi.clone()];
+    let regex = cached_build("regex", &fw, &inputs, |tmp| {
+        mcs(
+            &fw,
+            &tmp.join("Mochi.Shim.Regex.dll"),
+            &[src, shim_abi.clone()],
+            &[],
+        );
+    });
+
+    Shims {
+        fixture: fixture.join("Mochi.Fixtures.Abi.Shim.dll"),
+        newtonsoft: newtonsoft.join("Mochi.Shim.NewtonsoftJson.dll"),
+        regex: regex.join("Mochi.Shim.Regex.dll"),
+    }
 }
 
 /// A project locking `Tiny.Lib 1.0.0` from a local folder feed (no network).
@@ -194,11 +247,11 @@ fn a_c_program_embeds_the_bridge_and_calls_dotnet_through_the_static_library() {
     require_tool("mcs", "mono-mcs");
     let lib = static_library();
     let root = dotnet8_root();
-    let shim = fixture_shim(&root);
     assert!(
         Path::new(NEWTONSOFT).is_file(),
         "{NEWTONSOFT} is missing: install the Debian package libnewtonsoft-json5.0-cil"
     );
+    let shims = shims(&root);
 
     let tmp = tempfile::tempdir().unwrap();
     let manifest = project(tmp.path());
@@ -229,7 +282,9 @@ fn a_c_program_embeds_the_bridge_and_calls_dotnet_through_the_static_library() {
         .arg("Tiny.Lib")
         .arg(&out_dir)
         .arg(&root)
-        .arg(&shim)
+        .arg(&shims.fixture)
+        .arg(&shims.newtonsoft)
+        .arg(&shims.regex)
         .current_dir(proj)
         .env("MOCHI_DOTNET_CACHE", tmp.path().join("cache"))
         .env("HOME", tmp.path())

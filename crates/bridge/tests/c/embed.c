@@ -4,7 +4,8 @@
  * load a shim, call .NET methods through looked-up exports, release handles).
  * Built and run by tests/capi_embed.rs.
  *
- * usage: embed <assembly.dll> <mochi.toml> <package-id> <bind-out-dir> <dotnet-root> <shim.dll>
+ * usage: embed <assembly.dll> <mochi.toml> <package-id> <bind-out-dir> <dotnet-root>
+ *              <abi-fixture-shim.dll> <newtonsoft-json-shim.dll> <regex-shim.dll>
  * Prints "embed: ok" and exits 0, or prints what failed and exits 1. */
 #define _POSIX_C_SOURCE 200809L
 #include "mochi_dotnet.h"
@@ -215,8 +216,100 @@ static void run_time(const char *dotnet_root, const char *shim_path) {
     mochi_dotnet_shim_close(shim);
 }
 
+/* ---- the run time: real libraries (fixtures/abi/real) ---- */
+
+typedef int32_t (*parse_fn)(const uint8_t *, int32_t, mochi_handle *, mochi_error *);
+typedef int32_t (*select_fn)(mochi_handle, const uint8_t *, int32_t, mochi_handle *, mochi_error *);
+typedef int32_t (*to_string_fn)(mochi_handle, uint8_t **, int32_t *, mochi_error *);
+typedef int32_t (*convert_string_fn)(const uint8_t *, int32_t, uint8_t **, int32_t *, mochi_error *);
+typedef int32_t (*convert_int_fn)(int64_t, uint8_t **, int32_t *, mochi_error *);
+typedef int32_t (*replace_fn)(const uint8_t *, int32_t, const uint8_t *, int32_t, const uint8_t *, int32_t,
+                              uint8_t **, int32_t *, mochi_error *);
+typedef int32_t (*matches_fn)(const uint8_t *, int32_t, const uint8_t *, int32_t, mochi_str **, int32_t *,
+                              mochi_error *);
+
+#define S(lit) (const uint8_t *)(lit), (int32_t)strlen(lit)
+
+static void *export_of(const mochi_dotnet_shim *shim, const char *type, const char *method) {
+    void *f = mochi_dotnet_shim_export(shim, type, method);
+    CHECK(f != NULL, "export %s: %s", method, last_error());
+    return f;
+}
+
+static void real_libraries(const char *json_shim_path, const char *regex_shim_path) {
+    mochi_dotnet_shim *json = mochi_dotnet_shim_load(json_shim_path);
+    CHECK(json != NULL, "load %s: %s", json_shim_path, last_error());
+    const char *JSON = "Mochi.Shim.NewtonsoftJson.Exports";
+    parse_fn parse = (parse_fn)export_of(json, JSON, "mochi_newtonsoft_json_jobject_parse");
+    select_fn select_token = (select_fn)export_of(json, JSON, "mochi_newtonsoft_json_jtoken_select_token");
+    to_string_fn to_string = (to_string_fn)export_of(json, JSON, "mochi_newtonsoft_json_jtoken_to_string");
+    convert_string_fn convert_string =
+        (convert_string_fn)export_of(json, JSON, "mochi_newtonsoft_json_jsonconvert_to_string_string");
+    convert_int_fn convert_int = (convert_int_fn)export_of(json, JSON, "mochi_newtonsoft_json_jsonconvert_to_string_int64");
+    mochi_error err = {0};
+
+    /* JObject.Parse, then SelectToken on the result, then ToString of the token. */
+    mochi_handle doc = 0, token = 0;
+    CHECK(parse(S("{\"name\": \"mochi\", \"tags\": [\"c\", \"h\u00e9llo\"], \"n\": 42}"), &doc, &err) == MOCHI_OK,
+          "JObject.Parse failed");
+    CHECK(select_token(doc, S("tags[1]"), &token, &err) == MOCHI_OK && token != 0, "SelectToken failed");
+    uint8_t *text = NULL;
+    int32_t text_len = 0;
+    CHECK(to_string(token, &text, &text_len, &err) == MOCHI_OK, "ToString failed");
+    CHECK(same(text, text_len, "\"h\xc3\xa9llo\""), "tags[1] is %.*s", text_len, (const char *)text);
+    printf("Newtonsoft.Json: tags[1] = %.*s\n", text_len, (const char *)text);
+    mochi_dotnet_shim_free(json, text);
+    CHECK(to_string(doc, &text, &text_len, &err) == MOCHI_OK, "ToString of the document failed");
+    CHECK(same(text, text_len, "{\"name\":\"mochi\",\"tags\":[\"c\",\"h\xc3\xa9llo\"],\"n\":42}"), "document is %.*s",
+          text_len, (const char *)text);
+    mochi_dotnet_shim_free(json, text);
+    CHECK(mochi_dotnet_shim_live_handles(json) == 2, "two JSON handles live");
+    CHECK(mochi_dotnet_shim_release(json, token) == 0 && mochi_dotnet_shim_release(json, doc) == 0, "release: %s",
+          last_error());
+
+    /* JsonConvert.ToString overloads. */
+    CHECK(convert_string(S("say \"hi\""), &text, &text_len, &err) == MOCHI_OK, "JsonConvert.ToString(string)");
+    CHECK(same(text, text_len, "\"say \\\"hi\\\"\""), "ToString(string) gave %.*s", text_len, (const char *)text);
+    mochi_dotnet_shim_free(json, text);
+    CHECK(convert_int(-7, &text, &text_len, &err) == MOCHI_OK && same(text, text_len, "-7"), "ToString(long)");
+    mochi_dotnet_shim_free(json, text);
+
+    /* A managed exception from the library becomes an error value. */
+    doc = 0;
+    CHECK(parse(S("{\"unterminated\": "), &doc, &err) == MOCHI_FAILED, "bad JSON parsed");
+    CHECK(same(err.type_name, err.type_name_len, "Newtonsoft.Json.JsonReaderException"), "error type %.*s",
+          err.type_name_len, (const char *)err.type_name);
+    printf("Newtonsoft.Json: bad JSON -> %.*s: %.*s\n", err.type_name_len, (const char *)err.type_name,
+           err.message_len, (const char *)err.message);
+    mochi_dotnet_shim_free(json, err.type_name);
+    mochi_dotnet_shim_free(json, err.message);
+    memset(&err, 0, sizeof err);
+    CHECK(mochi_dotnet_shim_live_handles(json) == 0, "JSON handles leaked");
+    mochi_dotnet_shim_close(json);
+
+    /* System.Text.RegularExpressions of the .NET 8 shared framework. */
+    mochi_dotnet_shim *regex = mochi_dotnet_shim_load(regex_shim_path);
+    CHECK(regex != NULL, "load %s: %s", regex_shim_path, last_error());
+    const char *RX = "Mochi.Shim.Regex.Exports";
+    replace_fn replace = (replace_fn)export_of(regex, RX, "mochi_regex_regex_replace");
+    matches_fn matches = (matches_fn)export_of(regex, RX, "mochi_regex_regex_matches");
+    CHECK(replace(S("2024-01-31 and 1999-12-01"), S("(\\d{4})-(\\d\\d)-(\\d\\d)"), S("$3.$2.$1"), &text, &text_len, &err) ==
+              MOCHI_OK,
+          "Regex.Replace failed");
+    CHECK(same(text, text_len, "31.01.2024 and 01.12.1999"), "Regex.Replace gave %.*s", text_len, (const char *)text);
+    printf("Regex.Replace: %.*s\n", text_len, (const char *)text);
+    mochi_dotnet_shim_free(regex, text);
+    mochi_str *words = NULL;
+    int32_t n = 0;
+    CHECK(matches(S("\xc3\xa7" "a va, tr\xc3\xa8s bien"), S("\\w+"), &words, &n, &err) == MOCHI_OK && n == 4, "Regex.Matches");
+    CHECK(same(words[0].ptr, words[0].len, "\xc3\xa7" "a") && same(words[2].ptr, words[2].len, "tr\xc3\xa8s"), "match values");
+    mochi_dotnet_shim_free(regex, words);
+    mochi_dotnet_shim_close(regex);
+}
+
 int main(int argc, char **argv) {
-    CHECK(argc == 7, "usage: embed <assembly.dll> <mochi.toml> <package-id> <bind-out-dir> <dotnet-root> <shim.dll>");
+    CHECK(argc == 9, "usage: embed <assembly.dll> <mochi.toml> <package-id> <bind-out-dir> <dotnet-root> "
+                     "<abi-fixture-shim.dll> <newtonsoft-json-shim.dll> <regex-shim.dll>");
     CHECK(mochi_dotnet_bridge_api_version() == MOCHI_DOTNET_BRIDGE_API_VERSION, "bridge api version");
     CHECK(mochi_dotnet_host_api_version() == 1, "host api version");
     CHECK(mochi_dotnet_last_error() == NULL, "a last error before any call");
@@ -228,6 +321,7 @@ int main(int argc, char **argv) {
     bind(argv[2], argv[3], argv[4]);
     double t3 = now_ms();
     run_time(argv[5], argv[6]);
+    real_libraries(argv[7], argv[8]);
     double t4 = now_ms();
     printf("timing: meta %.0f ms, lock %.0f ms, bind %.0f ms, run time %.0f ms\n", t1 - t0, t2 - t1, t3 - t2, t4 - t3);
     printf("embed: ok\n");
