@@ -4,7 +4,8 @@
 //! locks and checks a project with a local feed, binds its package, then starts
 //! .NET 8, loads the ABI fixture shim and the shims of two real libraries
 //! (Newtonsoft.Json, .NET 8's System.Text.RegularExpressions; all built with
-//! `mcs`) and calls .NET methods through looked-up exports.
+//! `mcs`) and the shim the bridge generates for the project's package, and
+//! calls .NET methods through looked-up exports.
 #![cfg(unix)]
 
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -213,8 +214,9 @@ fn shims(dotnet_root: &Path) -> Shims {
     }
 }
 
-/// A project locking `Tiny.Lib 1.0.0` from a local folder feed (no network).
-fn project(root: &Path) -> PathBuf {
+/// A project locking `Tiny.Lib 1.0.0` from a local folder feed (no network);
+/// returns its manifest and the `Tiny.Lib` assembly.
+fn project(root: &Path) -> (PathBuf, PathBuf) {
     let dll = fixtures::assemblies::compile_cs(TINY, "Tiny.Lib", &root.join("asm"))
         .expect("mcs is not installed: run scripts/setup-test-tools.sh")
         .expect("mcs compiles Tiny.Lib");
@@ -234,7 +236,25 @@ fn project(root: &Path) -> PathBuf {
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<configuration>\n  <packageSources>\n    <clear />\n  </packageSources>\n</configuration>\n",
     )
     .unwrap();
-    proj.join("mochi.toml")
+    (proj.join("mochi.toml"), dll)
+}
+
+/// The shim the bridge generates for `Tiny.Lib` (package name `tiny`): bound,
+/// generated and built with `mcs` by the same library code as `mochi-dotnet
+/// invoke`/`sync`. Returns the shim assembly and its exports type.
+fn generated_shim(tiny_dll: &Path, dotnet_root: &Path, cache: &Path) -> (PathBuf, String) {
+    let input =
+        bridge::shim::input_from_assembly(tiny_dll, Some("tiny")).unwrap_or_else(|e| panic!("{e}"));
+    let generated = bridge::shim::generate(&input).unwrap_or_else(|e| panic!("{e}"));
+    let options = shimgen::build::BuildOptions {
+        cache_dir: cache.to_path_buf(),
+        framework_dir: Some(framework_dir(dotnet_root)),
+        dotnet: None,
+        compiler: Some(shimgen::build::CompilerKind::Mcs),
+    };
+    let built = shimgen::build::build(&generated.project, &generated.dlls, &options)
+        .unwrap_or_else(|e| panic!("building the generated Tiny.Lib shim: {e}"));
+    (built.assembly, built.exports_type)
 }
 
 /// The system libraries of the documented linking line (docs/embedding.md); the
@@ -254,7 +274,8 @@ fn a_c_program_embeds_the_bridge_and_calls_dotnet_through_the_static_library() {
     let shims = shims(&root);
 
     let tmp = tempfile::tempdir().unwrap();
-    let manifest = project(tmp.path());
+    let (manifest, tiny_dll) = project(tmp.path());
+    let (tiny_shim, tiny_exports) = generated_shim(&tiny_dll, &root, &tmp.path().join("shims"));
     let proj = manifest.parent().unwrap();
 
     let exe = tmp.path().join("embed");
@@ -285,6 +306,8 @@ fn a_c_program_embeds_the_bridge_and_calls_dotnet_through_the_static_library() {
         .arg(&shims.fixture)
         .arg(&shims.newtonsoft)
         .arg(&shims.regex)
+        .arg(&tiny_shim)
+        .arg(&tiny_exports)
         .current_dir(proj)
         .env("MOCHI_DOTNET_CACHE", tmp.path().join("cache"))
         .env("HOME", tmp.path())

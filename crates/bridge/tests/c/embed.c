@@ -6,6 +6,7 @@
  *
  * usage: embed <assembly.dll> <mochi.toml> <package-id> <bind-out-dir> <dotnet-root>
  *              <abi-fixture-shim.dll> <newtonsoft-json-shim.dll> <regex-shim.dll>
+ *              <generated-tiny-shim.dll> <its-exports-type>
  * Prints "embed: ok" and exits 0, or prints what failed and exits 1. */
 #define _POSIX_C_SOURCE 200809L
 #include "mochi_dotnet.h"
@@ -307,9 +308,50 @@ static void real_libraries(const char *json_shim_path, const char *regex_shim_pa
     mochi_dotnet_shim_close(regex);
 }
 
+/* ---- the run time: a shim the bridge generated (Tiny.Lib, package `tiny`) ---- */
+
+typedef int32_t (*twice_fn)(int64_t, int64_t *, mochi_error *);
+typedef int32_t (*greeter_new_fn)(const uint8_t *, int32_t, mochi_handle *, mochi_error *);
+typedef int32_t (*get_name_fn)(mochi_handle, uint8_t **, int32_t *, mochi_error *);
+typedef int32_t (*set_name_fn)(mochi_handle, const uint8_t *, int32_t, mochi_error *);
+
+static void generated_shim(const char *path, const char *exports) {
+    mochi_dotnet_shim *shim = mochi_dotnet_shim_load(path);
+    CHECK(shim != NULL, "load %s: %s", path, last_error());
+    twice_fn twice = (twice_fn)export_of(shim, exports, "mochi_tiny_greeter_twice");
+    greeter_new_fn make = (greeter_new_fn)export_of(shim, exports, "mochi_tiny_greeter_new");
+    get_name_fn get_name = (get_name_fn)export_of(shim, exports, "mochi_tiny_greeter_get_name");
+    set_name_fn set_name = (set_name_fn)export_of(shim, exports, "mochi_tiny_greeter_set_name");
+    mochi_error err = {0};
+
+    int64_t r = 0;
+    CHECK(twice(21, &r, &err) == MOCHI_OK && r == 42, "Greeter.Twice(21) gave %lld", (long long)r);
+    /* int is narrowed with checked(): out of range is an error value. */
+    CHECK(twice((int64_t)1 << 40, &r, &err) == MOCHI_FAILED, "Twice(2^40) did not fail");
+    CHECK(same(err.type_name, err.type_name_len, "System.OverflowException"), "error type %.*s", err.type_name_len,
+          (const char *)err.type_name);
+    mochi_dotnet_shim_free(shim, err.type_name);
+    mochi_dotnet_shim_free(shim, err.message);
+    memset(&err, 0, sizeof err);
+
+    mochi_handle g = 0;
+    CHECK(make(S("Mochi"), &g, &err) == MOCHI_OK && g != 0, "new Greeter");
+    CHECK(set_name(g, S("M\xc3\xb6" "chi"), &err) == MOCHI_OK, "set Name");
+    uint8_t *name = NULL;
+    int32_t name_len = 0;
+    CHECK(get_name(g, &name, &name_len, &err) == MOCHI_OK && same(name, name_len, "M\xc3\xb6" "chi"), "get Name");
+    printf("generated shim %s: Twice(21) = %lld, Name = %.*s\n", exports, (long long)r, name_len, (const char *)name);
+    mochi_dotnet_shim_free(shim, name);
+    CHECK(mochi_dotnet_shim_live_handles(shim) == 1, "one Greeter handle");
+    CHECK(mochi_dotnet_shim_release(shim, g) == 0, "release: %s", last_error());
+    CHECK(mochi_dotnet_shim_live_handles(shim) == 0, "Greeter handle leaked");
+    mochi_dotnet_shim_close(shim);
+}
+
 int main(int argc, char **argv) {
-    CHECK(argc == 9, "usage: embed <assembly.dll> <mochi.toml> <package-id> <bind-out-dir> <dotnet-root> "
-                     "<abi-fixture-shim.dll> <newtonsoft-json-shim.dll> <regex-shim.dll>");
+    CHECK(argc == 11, "usage: embed <assembly.dll> <mochi.toml> <package-id> <bind-out-dir> <dotnet-root> "
+                      "<abi-fixture-shim.dll> <newtonsoft-json-shim.dll> <regex-shim.dll> "
+                      "<generated-tiny-shim.dll> <its-exports-type>");
     CHECK(mochi_dotnet_bridge_api_version() == MOCHI_DOTNET_BRIDGE_API_VERSION, "bridge api version");
     CHECK(mochi_dotnet_host_api_version() == 1, "host api version");
     CHECK(mochi_dotnet_last_error() == NULL, "a last error before any call");
@@ -322,6 +364,7 @@ int main(int argc, char **argv) {
     double t3 = now_ms();
     run_time(argv[5], argv[6]);
     real_libraries(argv[7], argv[8]);
+    generated_shim(argv[9], argv[10]);
     double t4 = now_ms();
     printf("timing: meta %.0f ms, lock %.0f ms, bind %.0f ms, run time %.0f ms\n", t1 - t0, t2 - t1, t3 - t2, t4 - t3);
     printf("embed: ok\n");
