@@ -124,6 +124,10 @@ pub struct LockOptions {
     pub quiet: bool,
     /// Packages fetched and hashed at once (0: the default, 6).
     pub parallelism: usize,
+    /// Compute each package's `shim-sha256` (the generated C# shim, docs/shims.md)
+    /// and record it (`lock`) or verify it (`--check`). Needs the .NET 8 shared
+    /// framework as type context; without it the recorded value is kept.
+    pub shims: bool,
 }
 
 /// What `lock` did.
@@ -305,6 +309,10 @@ where
     if let Some(previous) = &previous {
         carry_shims(&mut lockfile, previous);
     }
+    let mut warnings = warnings;
+    if options.shims {
+        record_shims(&manifest, &mut lockfile, &mut warnings);
+    }
     let written = write_if_changed(&lockfile_path, lockfile.render().as_bytes())?;
     Ok(LockOutcome {
         lockfile,
@@ -387,6 +395,9 @@ where
         }
     }
     carry_shims(&mut fresh, &recorded);
+    if options.shims {
+        record_shims(manifest, &mut fresh, &mut Vec::new());
+    }
     let drifts = recorded.drift(&fresh);
     if drifts.is_empty() {
         Ok(recorded)
@@ -408,6 +419,22 @@ fn carry_shims(fresh: &mut Lockfile, recorded: &Lockfile) {
             && r.metadata_sha256 == p.metadata_sha256
         {
             p.shim_sha256 = r.shim_sha256.clone();
+        }
+    }
+}
+
+/// Sets `shim-sha256` of every package to the hash of the shim the generator
+/// makes now (`crate::shim`); a package whose shim cannot be generated here
+/// keeps the carried value, with a warning.
+fn record_shims(manifest: &Manifest, lockfile: &mut Lockfile, warnings: &mut Vec<String>) {
+    let snapshot = lockfile.clone();
+    for p in &mut lockfile.packages {
+        match crate::shim::locked_shim_sha256(&snapshot, p, &manifest.dotnet.monomorphise) {
+            Ok(h) => p.shim_sha256 = Some(h),
+            Err(e) => warnings.push(format!(
+                "shim-sha256 of {} {} not computed: {e}",
+                p.id, p.version
+            )),
         }
     }
 }

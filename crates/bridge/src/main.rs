@@ -135,6 +135,7 @@ fn main() -> ExitCode {
                     .collect(),
                 quiet,
                 parallelism: 6,
+                shims: true,
             };
             bridge::lock::run_with_nuget(&manifest_path, offline, &options)
                 .map(|outcome| {
@@ -191,6 +192,7 @@ fn main() -> ExitCode {
             let options = bridge::lock::LockOptions {
                 quiet,
                 parallelism: 6,
+                shims: true,
                 ..Default::default()
             };
             bridge::add::run_with_nuget(&manifest_path, &package, offline, &options)
