@@ -409,9 +409,9 @@ where
     }
 }
 
-/// `shim-sha256` is written by the shim stage, which `lock` does not run: a recorded
-/// shim hash stays while the package's version and surface (`metadata-sha256`) are
-/// unchanged, and is dropped (the shim must be rebuilt) when either changes.
+/// A recorded `shim-sha256` stays while the package's version and surface
+/// (`metadata-sha256`) are unchanged, and is dropped when either changes; with
+/// `LockOptions::shims` it is then recomputed from the generated shim (docs/shims.md).
 fn carry_shims(fresh: &mut Lockfile, recorded: &Lockfile) {
     for p in &mut fresh.packages {
         if let Some(r) = recorded.get(&p.id)
