@@ -307,6 +307,20 @@ impl Lockfile {
                         ));
                     }
                 }
+                // NuGet ids are case-insensitive: `B` and `b` are one package.
+                if let Some(first) = packages
+                    .iter()
+                    .find(|q: &&LockedPackage| q.id.eq_ignore_ascii_case(&p.id))
+                {
+                    return Err(err(
+                        t.span(),
+                        format!(
+                            "package `{}` is listed twice (also as `{}`; ids are case-insensitive); \
+                             delete mochi.lock and run `mochi-dotnet lock`",
+                            p.id, first.id
+                        ),
+                    ));
+                }
                 packages.push(p);
             }
         }

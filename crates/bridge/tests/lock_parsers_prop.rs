@@ -131,6 +131,9 @@ proptest! {
 
     #[test]
     fn lockfile_render_parse_round_trips(ids in prop::collection::btree_set("[A-Za-z][A-Za-z0-9.]{0,10}", 0..6), src in "\\PC{0,12}") {
+        // Ids are case-insensitive: keep one spelling of each.
+        let mut lower = std::collections::BTreeSet::new();
+        let ids: Vec<String> = ids.into_iter().filter(|id| lower.insert(id.to_ascii_lowercase())).collect();
         let lf = Lockfile {
             packages: ids.iter().map(|id| LockedPackage {
                 id: id.clone(),
@@ -151,4 +154,23 @@ proptest! {
         prop_assert_eq!(back.render(), text);
         prop_assert!(lf.drift(&back).is_empty());
     }
+}
+
+#[test]
+fn a_package_listed_twice_in_two_spellings_is_an_error() {
+    let one = |id: &str| {
+        format!(
+            "[[dotnet-package]]\nid = \"{id}\"\nversion = \"1.0.0\"\nsource = \"s\"\nnupkg-sha512 = \"ab\"\n\
+             metadata-sha256 = \"cd\"\ncapabilities-declared = []\ntarget-framework = \"net8.0\"\n\
+             assets-framework = \"net8.0\"\ndependencies = []\n"
+        )
+    };
+    let text = format!("version = 1\n\n{}\n{}", one("Foo.Bar"), one("foo.bar"));
+    let e = Lockfile::parse(&text, Path::new("mochi.lock"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("`foo.bar` is listed twice") && e.contains("`Foo.Bar`"),
+        "{e}"
+    );
 }
