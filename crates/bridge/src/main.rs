@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-mod bind;
+use bridge::bind;
 
 #[derive(Parser)]
 #[command(
@@ -156,7 +156,11 @@ fn main() -> ExitCode {
             if std::env::var_os("MOCHI_DOTNET_INVOKE_VERBOSE").is_some() {
                 eprintln!(
                     "shim cache {}; live handles after release: {}",
-                    if o.shim_cache_hit { "hit" } else { "miss (built)" },
+                    if o.shim_cache_hit {
+                        "hit"
+                    } else {
+                        "miss (built)"
+                    },
                     o.live_handles_after
                 );
             }
@@ -167,7 +171,9 @@ fn main() -> ExitCode {
         } => bridge::sync::run(&manifest_path, !no_build).map(|synced| {
             for s in &synced {
                 let drift = match &s.recorded {
-                    Some(r) if *r != s.shim_sha256 => " (differs from mochi.lock: run `mochi-dotnet lock`)",
+                    Some(r) if *r != s.shim_sha256 => {
+                        " (differs from mochi.lock: run `mochi-dotnet lock`)"
+                    }
                     None => " (not recorded in mochi.lock: run `mochi-dotnet lock`)",
                     _ => "",
                 };
@@ -177,7 +183,11 @@ fn main() -> ExitCode {
                     s.dir.display(),
                     s.shim_sha256,
                     match &s.assembly {
-                        Some(a) => format!("; built {} ({})", a.display(), if s.cache_hit { "cached" } else { "compiled" }),
+                        Some(a) => format!(
+                            "; built {} ({})",
+                            a.display(),
+                            if s.cache_hit { "cached" } else { "compiled" }
+                        ),
                         None => String::new(),
                     }
                 );
