@@ -30,7 +30,7 @@ if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo -n); fi
 
 # ---- apt packages -------------------------------------------------------------------
 APT_PACKAGES=(mono-mcs mono-devel libnewtonsoft-json5.0-cil libnunit-framework2.6.3-cil
-              libmono-cecil-cil libdnlib2.1-cil unzip hyperfine)
+              libmono-cecil-cil libdnlib2.1-cil unzip hyperfine gcc g++)
 # A Python able to make a venv (Debian strips ensurepip into python3-venv).
 if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
     APT_PACKAGES+=(python3 python3-venv)
