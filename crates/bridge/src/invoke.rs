@@ -44,7 +44,10 @@ pub fn parse_chain(tokens: &[String]) -> anyhow::Result<Vec<Call>> {
             .iter()
             .map(|a| serde_json::from_str(a).unwrap_or_else(|_| Value::String(a.clone())))
             .collect();
-        calls.push(Call { member: member.clone(), args });
+        calls.push(Call {
+            member: member.clone(),
+            args,
+        });
     }
     if calls.is_empty() {
         bail!("nothing to call: give `Type.Member` (e.g. `JObject.Parse`)");
@@ -69,12 +72,20 @@ pub enum Val {
 }
 
 /// Runs `invoke`: `target` is an assembly path or a package id locked next to `manifest_path`.
-pub fn run(target: &str, tokens: &[String], manifest_path: &Path, package: Option<&str>) -> anyhow::Result<Outcome> {
+pub fn run(
+    target: &str,
+    tokens: &[String],
+    manifest_path: &Path,
+    package: Option<&str>,
+) -> anyhow::Result<Outcome> {
     let calls = parse_chain(tokens)?;
     let input = if Path::new(target).is_file() {
         crate::shim::input_from_assembly(Path::new(target), package)?
     } else {
-        let root = manifest_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let root = manifest_path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         let lock_path = root.join(crate::lockfile::LOCK_FILE);
         if !lock_path.exists() {
             bail!(
@@ -83,9 +94,15 @@ pub fn run(target: &str, tokens: &[String], manifest_path: &Path, package: Optio
             );
         }
         let lock = crate::lockfile::Lockfile::load(&lock_path).map_err(|e| anyhow!("{e}"))?;
-        let locked = lock.get(target).ok_or_else(|| anyhow!("{target} is not locked in {}", lock_path.display()))?.clone();
+        let locked = lock
+            .get(target)
+            .ok_or_else(|| anyhow!("{target} is not locked in {}", lock_path.display()))?
+            .clone();
         let mono = if manifest_path.exists() {
-            crate::manifest::Manifest::load(manifest_path).map_err(|e| anyhow!("{e}"))?.dotnet.monomorphise
+            crate::manifest::Manifest::load(manifest_path)
+                .map_err(|e| anyhow!("{e}"))?
+                .dotnet
+                .monomorphise
         } else {
             BTreeMap::new()
         };
@@ -102,14 +119,22 @@ pub fn run(target: &str, tokens: &[String], manifest_path: &Path, package: Optio
     let built = crate::shim::build(&generated)?;
     let root = crate::shim::dotnet_root()
         .ok_or_else(|| anyhow!("no .NET 8 runtime found\n  hint: install the .NET 8 runtime, or set DOTNET_ROOT to a folder with host/fxr and shared/Microsoft.NETCore.App/8.x"))?;
-    let runtime = hosting::Runtime::start(&hosting::RuntimeOptions::default().with_dotnet_root(root))?;
+    let runtime =
+        hosting::Runtime::start(&hosting::RuntimeOptions::default().with_dotnet_root(root))?;
     let shim = Shim::load(runtime, &built.assembly)?;
     hosting::prepare_current_thread()?;
     let mut handles: Vec<isize> = Vec::new();
     let mut prev: Option<Val> = None;
     let mut result = Ok(Val::Json(Value::Null));
     for c in &calls {
-        let r = call_one(&shim, plan, &built.exports_type, c, prev.take(), &mut handles);
+        let r = call_one(
+            &shim,
+            plan,
+            &built.exports_type,
+            c,
+            prev.take(),
+            &mut handles,
+        );
         match r {
             Ok(v) => prev = Some(v),
             Err(e) => {
@@ -121,18 +146,36 @@ pub fn run(target: &str, tokens: &[String], manifest_path: &Path, package: Optio
     let result = result.map(|_| prev.unwrap_or(Val::Json(Value::Null)));
     let printed = match result {
         Ok(Val::Json(v)) => Ok(v),
-        Ok(Val::Handle(h, t)) => Ok(describe_handle(&shim, plan, &built.exports_type, h, &t, &mut handles)),
+        Ok(Val::Handle(h, t)) => Ok(describe_handle(
+            &shim,
+            plan,
+            &built.exports_type,
+            h,
+            &t,
+            &mut handles,
+        )),
         Err(e) => Err(e),
     };
     for h in handles {
         let _ = shim.release_handle(h);
     }
     let live = shim.live_handles();
-    Ok(Outcome { result: printed?, shim_cache_hit: built.cache_hit, live_handles_after: live })
+    Ok(Outcome {
+        result: printed?,
+        shim_cache_hit: built.cache_hit,
+        live_handles_after: live,
+    })
 }
 
 /// `{"handle": type, "string": ToString()}` for a final object result.
-pub fn describe_handle(shim: &Shim, plan: &BindingPlan, exports: &str, h: isize, ty: &str, handles: &mut Vec<isize>) -> Value {
+pub fn describe_handle(
+    shim: &Shim,
+    plan: &BindingPlan,
+    exports: &str,
+    h: isize,
+    ty: &str,
+    handles: &mut Vec<isize>,
+) -> Value {
     let mut o = Map::new();
     o.insert("handle".into(), Value::String(ty.to_string()));
     if h == 0 {
@@ -154,7 +197,14 @@ pub fn describe_handle(shim: &Shim, plan: &BindingPlan, exports: &str, h: isize,
         })
     });
     if let Some(item) = to_string
-        && let Ok(Val::Json(s)) = invoke_item(shim, exports, item, Some(Val::Handle(h, ty.to_string())), &[], handles)
+        && let Ok(Val::Json(s)) = invoke_item(
+            shim,
+            exports,
+            item,
+            Some(Val::Handle(h, ty.to_string())),
+            &[],
+            handles,
+        )
     {
         o.insert("string".into(), s);
     }
@@ -163,7 +213,14 @@ pub fn describe_handle(shim: &Shim, plan: &BindingPlan, exports: &str, h: isize,
 
 /// Resolves and calls one member; `prev` is the receiver (or first argument).
 /// Handles the call creates are pushed to `handles` (the caller releases them).
-pub fn call_one(shim: &Shim, plan: &BindingPlan, exports: &str, c: &Call, prev: Option<Val>, handles: &mut Vec<isize>) -> anyhow::Result<Val> {
+pub fn call_one(
+    shim: &Shim,
+    plan: &BindingPlan,
+    exports: &str,
+    c: &Call,
+    prev: Option<Val>,
+    handles: &mut Vec<isize>,
+) -> anyhow::Result<Val> {
     let cands = candidates(plan, &c.member)?;
     // The previous result: receiver when the member has one, else first argument.
     let mut args: Vec<Val> = c.args.iter().cloned().map(Val::Json).collect();
@@ -173,7 +230,11 @@ pub fn call_one(shim: &Shim, plan: &BindingPlan, exports: &str, c: &Call, prev: 
             .filter(|i| i.receiver.is_some() == with_receiver)
             .filter(|i| i.mochi_params().len() - usize::from(with_receiver) == args.len())
             .filter(|i| {
-                i.params.iter().filter(|p| p.name.is_some()).zip(args).all(|(p, a)| fits_form(&p.marshal, a))
+                i.params
+                    .iter()
+                    .filter(|p| p.name.is_some())
+                    .zip(args)
+                    .all(|(p, a)| fits_form(&p.marshal, a))
             })
             .map(|i| (*i, natural_score(i, args)))
             .collect();
@@ -198,7 +259,11 @@ pub fn call_one(shim: &Shim, plan: &BindingPlan, exports: &str, c: &Call, prev: 
                 // `Type.Member recv args…` with a handle receiver is only possible through `+`.
                 let rr = pick(true, &args[1..]);
                 if !rr.is_empty() {
-                    bail!("{} is an instance member: give its receiver through a chain, e.g. `Type.Create … + {}`", c.member, c.member);
+                    bail!(
+                        "{} is an instance member: give its receiver through a chain, e.g. `Type.Create … + {}`",
+                        c.member,
+                        c.member
+                    );
                 }
             }
             (single(&c.member, r, &cands, args.len())?, None)
@@ -207,23 +272,45 @@ pub fn call_one(shim: &Shim, plan: &BindingPlan, exports: &str, c: &Call, prev: 
     invoke_item(shim, exports, item, receiver, &args, handles)
 }
 
-fn single<'a>(member: &str, r: Vec<&'a PlanItem>, cands: &[&'a PlanItem], n: usize) -> anyhow::Result<&'a PlanItem> {
+fn single<'a>(
+    member: &str,
+    r: Vec<&'a PlanItem>,
+    cands: &[&'a PlanItem],
+    n: usize,
+) -> anyhow::Result<&'a PlanItem> {
     match r.len() {
         1 => Ok(r[0]),
         0 => bail!(
             "no overload of {member} takes these {n} argument(s); candidates:\n{}",
-            cands.iter().map(|i| format!("  {}", signature(i))).collect::<Vec<_>>().join("\n")
+            cands
+                .iter()
+                .map(|i| format!("  {}", signature(i)))
+                .collect::<Vec<_>>()
+                .join("\n")
         ),
         _ => bail!(
             "{member} is ambiguous for these arguments; name the overload by its alias:\n{}",
-            r.iter().map(|i| format!("  {}", signature(i))).collect::<Vec<_>>().join("\n")
+            r.iter()
+                .map(|i| format!("  {}", signature(i)))
+                .collect::<Vec<_>>()
+                .join("\n")
         ),
     }
 }
 
 fn signature(i: &PlanItem) -> String {
-    let ps: Vec<String> = i.mochi_params().into_iter().map(|(n, t)| format!("{n}: {t}")).collect();
-    format!("{}({}): {}    [{}]", i.alias.replacen('_', ".", 1), ps.join(", "), i.returns.mochi_type, i.source)
+    let ps: Vec<String> = i
+        .mochi_params()
+        .into_iter()
+        .map(|(n, t)| format!("{n}: {t}"))
+        .collect();
+    format!(
+        "{}({}): {}    [{}]",
+        i.alias.replacen('_', ".", 1),
+        ps.join(", "),
+        i.returns.mochi_type,
+        i.source
+    )
 }
 
 /// Items `spec` may name: `Type.Member` (Mochi or CLR type name; member,
@@ -231,9 +318,14 @@ fn signature(i: &PlanItem) -> String {
 pub fn candidates<'p>(plan: &'p BindingPlan, spec: &str) -> anyhow::Result<Vec<&'p PlanItem>> {
     let items = plan.items.iter().filter(|i| i.entry_point.is_some());
     if spec.starts_with("mochi_") {
-        let v: Vec<_> = items.filter(|i| i.entry_point.as_deref() == Some(spec)).collect();
+        let v: Vec<_> = items
+            .filter(|i| i.entry_point.as_deref() == Some(spec))
+            .collect();
         if v.is_empty() {
-            bail!("no entry point {spec} in the binding of {}", plan.package_id);
+            bail!(
+                "no entry point {spec} in the binding of {}",
+                plan.package_id
+            );
         }
         return Ok(v);
     }
@@ -252,9 +344,13 @@ pub fn candidates<'p>(plan: &'p BindingPlan, spec: &str) -> anyhow::Result<Vec<&
             let short = short.split('`').next().unwrap_or(short);
             let type_ok = decl == t || short == t || i.alias.starts_with(&format!("{t}_"));
             let member_ok = i.target.member == m
-                || (i.target.property.as_deref() == Some(m) && matches!(i.kind, ItemKind::Getter | ItemKind::StaticGetter))
+                || (i.target.property.as_deref() == Some(m)
+                    && matches!(i.kind, ItemKind::Getter | ItemKind::StaticGetter))
                 || (m == "new" && i.kind == ItemKind::Constructor)
-                || i.alias.strip_prefix(&format!("{t}_")).is_some_and(|rest| rest == m || rest.starts_with(&format!("{m}_")) && i.target.member.starts_with(m));
+                || i.alias.strip_prefix(&format!("{t}_")).is_some_and(|rest| {
+                    rest == m
+                        || rest.starts_with(&format!("{m}_")) && i.target.member.starts_with(m)
+                });
             type_ok && member_ok
         })
         .collect();
@@ -262,14 +358,20 @@ pub fn candidates<'p>(plan: &'p BindingPlan, spec: &str) -> anyhow::Result<Vec<&
         let similar: Vec<String> = plan
             .items
             .iter()
-            .filter(|i| i.entry_point.is_some() && i.alias.to_lowercase().contains(&m.to_lowercase()))
+            .filter(|i| {
+                i.entry_point.is_some() && i.alias.to_lowercase().contains(&m.to_lowercase())
+            })
             .take(12)
             .map(|i| format!("  {}", signature(i)))
             .collect();
         bail!(
             "{spec} is not a translated member of {}{}",
             plan.package_id,
-            if similar.is_empty() { String::new() } else { format!("; similar:\n{}", similar.join("\n")) }
+            if similar.is_empty() {
+                String::new()
+            } else {
+                format!("; similar:\n{}", similar.join("\n"))
+            }
         );
     }
     Ok(v)
@@ -288,8 +390,16 @@ fn fits_json(f: &Form, v: &Value, optional: bool) -> bool {
     match (f, v) {
         // Null is absent for optionals, and passed as is (len -1, handle 0)
         // for strings, lists, maps and objects: .NET decides what it means.
-        (_, Value::Null) => optional || matches!(f, Form::Handle | Form::Opt(_) | Form::Str | Form::List(_) | Form::Map(..)),
-        (Form::Int, Value::Number(n)) => n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|x| x.fract() == 0.0),
+        (_, Value::Null) => {
+            optional
+                || matches!(
+                    f,
+                    Form::Handle | Form::Opt(_) | Form::Str | Form::List(_) | Form::Map(..)
+                )
+        }
+        (Form::Int, Value::Number(n)) => {
+            n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|x| x.fract() == 0.0)
+        }
         (Form::Double, Value::Number(_)) => true,
         (Form::Bool, Value::Bool(_)) => true,
         // An object or array given for a string is passed as its JSON text.
@@ -333,7 +443,11 @@ struct Args {
 
 impl Args {
     fn buffer(&mut self, bytes: Vec<u8>) -> i64 {
-        let p = if bytes.is_empty() { 0 } else { bytes.as_ptr() as i64 };
+        let p = if bytes.is_empty() {
+            0
+        } else {
+            bytes.as_ptr() as i64
+        };
         self.buffers.push(bytes);
         p
     }
@@ -342,7 +456,9 @@ impl Args {
         match (f, v) {
             (Form::Handle, Val::Handle(h, _)) => self.ints.push(*h as i64),
             (Form::Handle, Val::Json(Value::Null)) => self.ints.push(0),
-            (Form::Handle, Val::Json(_)) => bail!("an object argument comes from a previous call: chain it with `+`"),
+            (Form::Handle, Val::Json(_)) => {
+                bail!("an object argument comes from a previous call: chain it with `+`")
+            }
             (Form::Opt(inner), Val::Json(Value::Null)) => {
                 self.ints.push(0);
                 self.zero(inner);
@@ -357,8 +473,14 @@ impl Args {
             }
             (_, Val::Handle(..)) => bail!("an object (handle) where {f:?} is expected"),
             (Form::Int, Val::Json(j)) => self.ints.push(json_int(j)?),
-            (Form::Double, Val::Json(j)) => self.doubles.push(j.as_f64().ok_or_else(|| anyhow!("expected a number, got {j}"))?),
-            (Form::Bool, Val::Json(j)) => self.ints.push(i64::from(j.as_bool().ok_or_else(|| anyhow!("expected true or false, got {j}"))?)),
+            (Form::Double, Val::Json(j)) => self.doubles.push(
+                j.as_f64()
+                    .ok_or_else(|| anyhow!("expected a number, got {j}"))?,
+            ),
+            (Form::Bool, Val::Json(j)) => self.ints.push(i64::from(
+                j.as_bool()
+                    .ok_or_else(|| anyhow!("expected true or false, got {j}"))?,
+            )),
             (Form::Str, Val::Json(j)) => {
                 let s = match j {
                     Value::String(s) => s.clone(),
@@ -386,12 +508,19 @@ impl Args {
                 for (i, (key, val)) in o.iter().enumerate() {
                     let base = i * size;
                     let kj = if **k == Form::Int {
-                        Value::from(key.parse::<i64>().map_err(|_| anyhow!("map key {key:?} is not an integer"))?)
+                        Value::from(
+                            key.parse::<i64>()
+                                .map_err(|_| anyhow!("map key {key:?} is not an integer"))?,
+                        )
                     } else {
                         Value::String(key.clone())
                     };
                     self.slot(k, &kj, &mut block[base..base + k.slot_size()])?;
-                    self.slot(vf, val, &mut block[base + voff..base + voff + vf.slot_size()])?;
+                    self.slot(
+                        vf,
+                        val,
+                        &mut block[base + voff..base + voff + vf.slot_size()],
+                    )?;
                 }
                 let p = self.buffer(block);
                 self.ints.push(p);
@@ -421,8 +550,17 @@ impl Args {
     fn slot(&mut self, f: &Form, v: &Value, out: &mut [u8]) -> anyhow::Result<()> {
         match f {
             Form::Int => out.copy_from_slice(&json_int(v)?.to_ne_bytes()),
-            Form::Double => out.copy_from_slice(&v.as_f64().ok_or_else(|| anyhow!("expected a number, got {v}"))?.to_ne_bytes()),
-            Form::Bool => out[0] = u8::from(v.as_bool().ok_or_else(|| anyhow!("expected true or false, got {v}"))?),
+            Form::Double => out.copy_from_slice(
+                &v.as_f64()
+                    .ok_or_else(|| anyhow!("expected a number, got {v}"))?
+                    .to_ne_bytes(),
+            ),
+            Form::Bool => {
+                out[0] = u8::from(
+                    v.as_bool()
+                        .ok_or_else(|| anyhow!("expected true or false, got {v}"))?,
+                )
+            }
             Form::Handle => {
                 if !v.is_null() {
                     bail!("objects inside lists cannot be given as JSON");
@@ -461,18 +599,53 @@ fn json_int(j: &Value) -> anyhow::Result<i64> {
 }
 
 type Export = unsafe extern "C" fn(
-    i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64,
-    f64, f64, f64, f64, f64, f64, f64, f64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    f64,
+    f64,
+    f64,
+    f64,
+    f64,
+    f64,
+    f64,
+    f64,
 ) -> i32;
 
 const MAX_INTS: usize = 16;
 const MAX_DOUBLES: usize = 8;
 
-fn invoke_item(shim: &Shim, exports: &str, item: &PlanItem, receiver: Option<Val>, args: &[Val], handles: &mut Vec<isize>) -> anyhow::Result<Val> {
-    if !cfg!(all(unix, any(target_arch = "x86_64", target_arch = "aarch64"))) {
+fn invoke_item(
+    shim: &Shim,
+    exports: &str,
+    item: &PlanItem,
+    receiver: Option<Val>,
+    args: &[Val],
+    handles: &mut Vec<isize>,
+) -> anyhow::Result<Val> {
+    if !cfg!(all(
+        unix,
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    )) {
         bail!("invoke builds native calls for x86-64 and AArch64 Unix only");
     }
-    let ep = item.entry_point.as_deref().ok_or_else(|| anyhow!("{} has no entry point", item.alias))?;
+    let ep = item
+        .entry_point
+        .as_deref()
+        .ok_or_else(|| anyhow!("{} has no entry point", item.alias))?;
     let mut a = Args::default();
     if item.receiver.is_some() {
         let r = receiver.ok_or_else(|| anyhow!("{} needs a receiver", item.alias))?;
@@ -480,12 +653,27 @@ fn invoke_item(shim: &Shim, exports: &str, item: &PlanItem, receiver: Option<Val
     }
     let mut it = args.iter();
     for p in item.params.iter().filter(|p| p.name.is_some()) {
-        let v = it.next().ok_or_else(|| anyhow!("missing argument `{}`", p.name.as_deref().unwrap_or("?")))?;
+        let v = it
+            .next()
+            .ok_or_else(|| anyhow!("missing argument `{}`", p.name.as_deref().unwrap_or("?")))?;
         let f = Form::of(&p.marshal).map_err(|e| anyhow!("parameter {}: {e}", p.clr_name))?;
-        a.push(&f, v).with_context(|| format!("argument `{}` ({})", p.name.as_deref().unwrap_or("?"), p.mochi_type.as_deref().unwrap_or("?")))?;
+        a.push(&f, v).with_context(|| {
+            format!(
+                "argument `{}` ({})",
+                p.name.as_deref().unwrap_or("?"),
+                p.mochi_type.as_deref().unwrap_or("?")
+            )
+        })?;
     }
-    let ret = if item.returns.marshal == Marshal::Unit { None } else { Some(Form::of(&item.returns.marshal).map_err(|e| anyhow!("result: {e}"))?) };
-    let nres = ret.as_ref().map(shimgen::csharp::abi::result_slots).unwrap_or(0);
+    let ret = if item.returns.marshal == Marshal::Unit {
+        None
+    } else {
+        Some(Form::of(&item.returns.marshal).map_err(|e| anyhow!("result: {e}"))?)
+    };
+    let nres = ret
+        .as_ref()
+        .map(shimgen::csharp::abi::result_slots)
+        .unwrap_or(0);
     let mut out = vec![0u64; nres.max(1)];
     for slot in out.iter_mut().take(nres) {
         a.ints.push(slot as *mut u64 as i64);
@@ -493,7 +681,9 @@ fn invoke_item(shim: &Shim, exports: &str, item: &PlanItem, receiver: Option<Val
     let mut err = MochiError::new();
     a.ints.push(&mut err as *mut MochiError as i64);
     if a.ints.len() > MAX_INTS || a.doubles.len() > MAX_DOUBLES {
-        bail!("{ep} takes more native arguments than invoke passes ({MAX_INTS} integer, {MAX_DOUBLES} floating-point)");
+        bail!(
+            "{ep} takes more native arguments than invoke passes ({MAX_INTS} integer, {MAX_DOUBLES} floating-point)"
+        );
     }
     a.ints.resize(MAX_INTS, 0);
     a.doubles.resize(MAX_DOUBLES, 0.0);
@@ -503,13 +693,18 @@ fn invoke_item(shim: &Shim, exports: &str, item: &PlanItem, receiver: Option<Val
     let status = unsafe {
         let f: Export = shim.export(exports, ep)?;
         let (i, d) = (&a.ints, &a.doubles);
-        f(i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8], i[9], i[10], i[11], i[12], i[13], i[14], i[15], d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7])
+        f(
+            i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8], i[9], i[10], i[11], i[12], i[13],
+            i[14], i[15], d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7],
+        )
     };
     drop(a);
     if let Err(e) = shim.check(status, &mut err) {
         bail!("{e}");
     }
-    let Some(f) = ret else { return Ok(Val::Json(Value::Null)) };
+    let Some(f) = ret else {
+        return Ok(Val::Json(Value::Null));
+    };
     // SAFETY: the export filled `out` per the result form (docs/hosting.md).
     let v = unsafe { decode(shim, &f, &item.returns.marshal, &out, handles) };
     match v {
@@ -534,14 +729,24 @@ fn invoke_item(shim: &Shim, exports: &str, item: &PlanItem, receiver: Option<Val
 ///
 /// # Safety
 /// `slots` must have been filled by an export for a result of form `f`.
-unsafe fn decode(shim: &Shim, f: &Form, m: &Marshal, slots: &[u64], handles: &mut Vec<isize>) -> Val {
+unsafe fn decode(
+    shim: &Shim,
+    f: &Form,
+    m: &Marshal,
+    slots: &[u64],
+    handles: &mut Vec<isize>,
+) -> Val {
     let inner_marshal = |m: &Marshal| match m {
         Marshal::Optional(i) => (**i).clone(),
         other => other.clone(),
     };
     match f {
         Form::Int => Val::Json(Value::from(slots[0] as i64)),
-        Form::Double => Val::Json(serde_json::Number::from_f64(f64::from_bits(slots[0])).map(Value::Number).unwrap_or(Value::Null)),
+        Form::Double => Val::Json(
+            serde_json::Number::from_f64(f64::from_bits(slots[0]))
+                .map(Value::Number)
+                .unwrap_or(Value::Null),
+        ),
         Form::Bool => Val::Json(Value::Bool(slots[0] as u8 != 0)),
         Form::Handle => Val::Handle(slots[0] as isize, String::new()),
         Form::Str => {
@@ -580,7 +785,12 @@ unsafe fn decode(shim: &Shim, f: &Form, m: &Marshal, slots: &[u64], handles: &mu
             let mut o = Map::new();
             for i in 0..n as usize {
                 // SAFETY: n entries in one block.
-                let (key, val) = unsafe { (read_slot(k, p.add(i * size), handles), read_slot(v, p.add(i * size + voff), handles)) };
+                let (key, val) = unsafe {
+                    (
+                        read_slot(k, p.add(i * size), handles),
+                        read_slot(v, p.add(i * size + voff), handles),
+                    )
+                };
                 let key = match key {
                     Value::String(s) => s,
                     other => other.to_string(),
@@ -601,7 +811,9 @@ unsafe fn read_slot(f: &Form, p: *const u8, handles: &mut Vec<isize>) -> Value {
     unsafe {
         match f {
             Form::Int => Value::from(p.cast::<i64>().read_unaligned()),
-            Form::Double => serde_json::Number::from_f64(p.cast::<f64>().read_unaligned()).map(Value::Number).unwrap_or(Value::Null),
+            Form::Double => serde_json::Number::from_f64(p.cast::<f64>().read_unaligned())
+                .map(Value::Number)
+                .unwrap_or(Value::Null),
             Form::Bool => Value::Bool(*p != 0),
             Form::Handle => {
                 let h = p.cast::<isize>().read_unaligned();
@@ -630,10 +842,18 @@ mod tests {
 
     #[test]
     fn chains_split_on_plus() {
-        let t: Vec<String> = ["JObject.Parse", "{\"a\":1}", "+", "JToken.SelectToken", "a", "+", "JToken.ToString"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let t: Vec<String> = [
+            "JObject.Parse",
+            "{\"a\":1}",
+            "+",
+            "JToken.SelectToken",
+            "a",
+            "+",
+            "JToken.ToString",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         let c = parse_chain(&t).unwrap();
         assert_eq!(c.len(), 3);
         assert_eq!(c[0].args, vec![serde_json::json!({"a": 1})]);

@@ -22,7 +22,9 @@ use crate::lockfile::{LockedPackage, Lockfile};
 pub enum ShimError {
     #[error("{}: {message}", path.display())]
     Assembly { path: PathBuf, message: String },
-    #[error("{id} {version} is locked but not in the package cache\n  hint: run `mochi-dotnet lock` to fetch it")]
+    #[error(
+        "{id} {version} is locked but not in the package cache\n  hint: run `mochi-dotnet lock` to fetch it"
+    )]
     NotCached { id: String, version: String },
     #[error("{0}")]
     Package(String),
@@ -64,7 +66,9 @@ pub struct Generated {
 pub fn input_from_assembly(path: &Path, package: Option<&str>) -> Result<ShimInput, ShimError> {
     let surface = ecma335::read_surface_file(path).map_err(|e| ShimError::Assembly {
         path: path.to_path_buf(),
-        message: format!("{e}\n  hint: pass a managed .NET assembly or a package id locked in mochi.lock"),
+        message: format!(
+            "{e}\n  hint: pass a managed .NET assembly or a package id locked in mochi.lock"
+        ),
     })?;
     let framework = surface
         .target_framework
@@ -81,14 +85,19 @@ pub fn input_from_assembly(path: &Path, package: Option<&str>) -> Result<ShimInp
         monomorphise: BTreeMap::new(),
         // A shared-framework assembly is already referenced and loaded by
         // the runtime: neither copied nor referenced again.
-        dlls: if is_framework_assembly(path) { Vec::new() } else { vec![path.to_path_buf()] },
+        dlls: if is_framework_assembly(path) {
+            Vec::new()
+        } else {
+            vec![path.to_path_buf()]
+        },
         dependency_dlls: Vec::new(),
     })
 }
 
 /// Whether `path` sits in a .NET shared framework folder (next to System.Private.CoreLib.dll).
 pub fn is_framework_assembly(path: &Path) -> bool {
-    path.parent().is_some_and(|d| d.join("System.Private.CoreLib.dll").is_file())
+    path.parent()
+        .is_some_and(|d| d.join("System.Private.CoreLib.dll").is_file())
 }
 
 /// A package recorded in mochi.lock, from the package cache.
@@ -98,22 +107,34 @@ pub fn input_from_lock(
     monomorphise: &BTreeMap<String, Vec<Vec<String>>>,
 ) -> Result<ShimInput, ShimError> {
     let cache = crate::cache::PackageCache::open_default()?;
-    let framework = Framework::parse(&locked.target_framework)
-        .map_err(|e| ShimError::Package(format!("mochi.lock target-framework of {}: {e}", locked.id)))?;
+    let framework = Framework::parse(&locked.target_framework).map_err(|e| {
+        ShimError::Package(format!("mochi.lock target-framework of {}: {e}", locked.id))
+    })?;
     let assemblies = |pid: &str, version: &str| -> Result<Vec<PathBuf>, ShimError> {
-        let cached = cache.lookup(pid, version).ok_or_else(|| ShimError::NotCached {
-            id: pid.to_string(),
-            version: version.to_string(),
-        })?;
-        let contents = crate::nupkg::read_extracted(&cached.extracted_dir, &format!("{pid} {version}"))
+        let cached = cache
+            .lookup(pid, version)
+            .ok_or_else(|| ShimError::NotCached {
+                id: pid.to_string(),
+                version: version.to_string(),
+            })?;
+        let contents =
+            crate::nupkg::read_extracted(&cached.extracted_dir, &format!("{pid} {version}"))
+                .map_err(|e| ShimError::Package(e.to_string()))?;
+        let assets = crate::lock::select_assets(pid, &framework, &contents)
             .map_err(|e| ShimError::Package(e.to_string()))?;
-        let assets = crate::lock::select_assets(pid, &framework, &contents).map_err(|e| ShimError::Package(e.to_string()))?;
-        Ok(assets.assemblies.iter().map(|a| cached.extracted_dir.join(a)).collect())
+        Ok(assets
+            .assemblies
+            .iter()
+            .map(|a| cached.extracted_dir.join(a))
+            .collect())
     };
     let own = assemblies(&locked.id, &locked.version)?;
     let mut surface: Option<Surface> = None;
     for path in &own {
-        let s = ecma335::read_surface_file(path).map_err(|e| ShimError::Assembly { path: path.clone(), message: e.to_string() })?;
+        let s = ecma335::read_surface_file(path).map_err(|e| ShimError::Assembly {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
         match &mut surface {
             None => surface = Some(s),
             Some(first) => first.types.extend(s.types),
@@ -132,7 +153,9 @@ pub fn input_from_lock(
     let mut seen = BTreeSet::new();
     let mut queue: Vec<String> = locked.dependencies.clone();
     while let Some(d) = queue.pop() {
-        let Some((pid, v)) = d.split_once(' ') else { continue };
+        let Some((pid, v)) = d.split_once(' ') else {
+            continue;
+        };
         if !seen.insert(pid.to_ascii_lowercase()) {
             continue;
         }
@@ -163,7 +186,11 @@ pub fn generate(input: &ShimInput) -> Result<Generated, ShimError> {
             context.push(s);
         }
     }
-    let major = if input.framework.family == Family::NetCoreApp { input.framework.version[0] } else { 8 };
+    let major = if input.framework.family == Family::NetCoreApp {
+        input.framework.version[0]
+    } else {
+        8
+    };
     if let Some(fw) = shared_framework_dir(major) {
         context.extend(framework_context(&input.surface, &fw));
     }
@@ -174,14 +201,29 @@ pub fn generate(input: &ShimInput) -> Result<Generated, ShimError> {
         version: input.version.clone(),
         monomorphise: input.monomorphise.clone(),
     };
-    let plan = shimgen::build_plan(&input.surface, &universe, &options).map_err(|e| ShimError::Bind(e.to_string()))?;
-    let dlls: Vec<PathBuf> = input.dlls.iter().chain(&input.dependency_dlls).cloned().collect();
+    let plan = shimgen::build_plan(&input.surface, &universe, &options)
+        .map_err(|e| ShimError::Bind(e.to_string()))?;
+    let dlls: Vec<PathBuf> = input
+        .dlls
+        .iter()
+        .chain(&input.dependency_dlls)
+        .cloned()
+        .collect();
     let names: Vec<String> = dlls
         .iter()
         .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .collect();
-    let project = shimgen::csharp::generate(&plan, &ShimOptions { package_dlls: names });
-    Ok(Generated { plan, project, dlls })
+    let project = shimgen::csharp::generate(
+        &plan,
+        &ShimOptions {
+            package_dlls: names,
+        },
+    );
+    Ok(Generated {
+        plan,
+        project,
+        dlls,
+    })
 }
 
 /// The shim cache: `<package cache root>/shims`.
@@ -198,7 +240,11 @@ pub fn build(generated: &Generated) -> Result<BuiltShim, ShimError> {
         dotnet: dotnet_root().map(|r| r.join("dotnet")),
         compiler: None,
     };
-    Ok(shimgen::build::build(&generated.project, &generated.dlls, &options)?)
+    Ok(shimgen::build::build(
+        &generated.project,
+        &generated.dlls,
+        &options,
+    )?)
 }
 
 /// The .NET installation to use: `MOCHI_DOTNET8_ROOT`, else hosting's locator
@@ -211,7 +257,9 @@ pub fn dotnet_root() -> Option<PathBuf> {
             return Some(r);
         }
     }
-    if let Ok((install, _)) = hosting::Locator::from_env().find(&hosting::FrameworkRequirement::net(8, 0)) {
+    if let Ok((install, _)) =
+        hosting::Locator::from_env().find(&hosting::FrameworkRequirement::net(8, 0))
+    {
         return Some(install.root);
     }
     let cwd = std::env::current_dir().ok()?;
@@ -224,7 +272,9 @@ pub fn dotnet_root() -> Option<PathBuf> {
 pub fn shared_framework_dir(major: u32) -> Option<PathBuf> {
     let root = dotnet_root()?;
     let install = hosting::DotnetInstall::probe(&root).ok()?;
-    let v = hosting::FrameworkRequirement::net(major, 0).select(&install.runtimes)?.clone();
+    let v = hosting::FrameworkRequirement::net(major, 0)
+        .select(&install.runtimes)?
+        .clone();
     Some(install.framework_dir(&v))
 }
 
@@ -236,7 +286,11 @@ pub fn framework_context(surface: &Surface, fw: &Path) -> Vec<Surface> {
     let mut queue: Vec<String> = vec!["System.Private.CoreLib".into()];
     let push = |s: &Surface, q: &mut Vec<String>| {
         q.extend(s.references.iter().map(|r| r.name.clone()));
-        q.extend(s.forwarded_types.iter().filter_map(|f| f.scope.as_deref().map(str::to_string)));
+        q.extend(
+            s.forwarded_types
+                .iter()
+                .filter_map(|f| f.scope.as_deref().map(str::to_string)),
+        );
     };
     push(surface, &mut queue);
     while let Some(name) = queue.pop() {

@@ -24,11 +24,18 @@ pub struct Synced {
 }
 
 pub fn run(manifest_path: &Path, build: bool) -> anyhow::Result<Vec<Synced>> {
-    let root = manifest_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let root = manifest_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let lock_path = root.join(LOCK_FILE);
-    let lock = Lockfile::load(&lock_path).map_err(|e| anyhow!("{e}\n  hint: run `mochi-dotnet lock` first"))?;
+    let lock = Lockfile::load(&lock_path)
+        .map_err(|e| anyhow!("{e}\n  hint: run `mochi-dotnet lock` first"))?;
     let mono = if manifest_path.exists() {
-        crate::manifest::Manifest::load(manifest_path).map_err(|e| anyhow!("{e}"))?.dotnet.monomorphise
+        crate::manifest::Manifest::load(manifest_path)
+            .map_err(|e| anyhow!("{e}"))?
+            .dotnet
+            .monomorphise
     } else {
         Default::default()
     };

@@ -23,8 +23,13 @@ fn dotnet8_root() -> PathBuf {
 fn regex_dll() -> PathBuf {
     let root = dotnet8_root();
     let install = hosting::DotnetInstall::probe(&root).unwrap();
-    let v = hosting::FrameworkRequirement::net(8, 0).select(&install.runtimes).unwrap().clone();
-    install.framework_dir(&v).join("System.Text.RegularExpressions.dll")
+    let v = hosting::FrameworkRequirement::net(8, 0)
+        .select(&install.runtimes)
+        .unwrap()
+        .clone();
+    install
+        .framework_dir(&v)
+        .join("System.Text.RegularExpressions.dll")
 }
 
 struct Run {
@@ -53,12 +58,18 @@ fn invoke(cache: &Path, args: &[&str]) -> Run {
 fn ok(cache: &Path, args: &[&str]) -> String {
     let r = invoke(cache, args);
     assert_eq!(r.code, 0, "invoke {args:?} failed:\n{}", r.stderr);
-    assert!(r.stderr.contains("live handles after release: 0"), "handles leaked: {}", r.stderr);
+    assert!(
+        r.stderr.contains("live handles after release: 0"),
+        "handles leaked: {}",
+        r.stderr
+    );
     r.stdout.trim_end().to_string()
 }
 
 fn builds(cache: &Path) -> usize {
-    std::fs::read_to_string(cache.join("shims/builds.log")).map(|s| s.lines().count()).unwrap_or(0)
+    std::fs::read_to_string(cache.join("shims/builds.log"))
+        .map(|s| s.lines().count())
+        .unwrap_or(0)
 }
 
 #[test]
@@ -71,11 +82,51 @@ fn newtonsoft_json_parse_navigate_print_and_to_string_overloads() {
     let c = cache.path();
     let doc = r#"{"name":"Mochi","tags":["a","日本"],"nested":{"n":42,"ok":true}}"#;
     // JObject.Parse, then SelectToken navigation and printing tokens.
-    assert_eq!(ok(c, &[NEWTONSOFT, "JObject.Parse", doc, "+", "JToken.SelectToken", "tags[1]", "+", "JToken.ToString"]), r#""日本""#);
+    assert_eq!(
+        ok(
+            c,
+            &[
+                NEWTONSOFT,
+                "JObject.Parse",
+                doc,
+                "+",
+                "JToken.SelectToken",
+                "tags[1]",
+                "+",
+                "JToken.ToString"
+            ]
+        ),
+        r#""日本""#
+    );
     assert_eq!(builds(c), 1, "the first call builds the shim");
-    assert_eq!(ok(c, &[NEWTONSOFT, "JObject.Parse", doc, "+", "JToken.SelectToken", "nested.n", "+", "JToken.ToString"]), r#""42""#);
+    assert_eq!(
+        ok(
+            c,
+            &[
+                NEWTONSOFT,
+                "JObject.Parse",
+                doc,
+                "+",
+                "JToken.SelectToken",
+                "nested.n",
+                "+",
+                "JToken.ToString"
+            ]
+        ),
+        r#""42""#
+    );
     assert_eq!(builds(c), 1, "a cache hit builds nothing");
-    let r = invoke(c, &[NEWTONSOFT, "JObject.Parse", doc, "+", "JToken.SelectToken", "nested"]);
+    let r = invoke(
+        c,
+        &[
+            NEWTONSOFT,
+            "JObject.Parse",
+            doc,
+            "+",
+            "JToken.SelectToken",
+            "nested",
+        ],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("shim cache hit"), "{}", r.stderr);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
@@ -84,29 +135,96 @@ fn newtonsoft_json_parse_navigate_print_and_to_string_overloads() {
     assert_eq!(printed, serde_json::json!({"n": 42, "ok": true}));
     // Compact printing: ToString(Formatting.None, converters[]).
     assert_eq!(
-        ok(c, &[NEWTONSOFT, "JObject.Parse", doc, "+", "JToken.SelectToken", "tags", "+", "JToken.ToString_formatting_json_converter_array", "0", "[]"]),
+        ok(
+            c,
+            &[
+                NEWTONSOFT,
+                "JObject.Parse",
+                doc,
+                "+",
+                "JToken.SelectToken",
+                "tags",
+                "+",
+                "JToken.ToString_formatting_json_converter_array",
+                "0",
+                "[]"
+            ]
+        ),
         r#""[\"a\",\"日本\"]""#
     );
     // JsonConvert.ToString overloads: picked by the JSON argument, or named by alias.
-    assert_eq!(ok(c, &[NEWTONSOFT, "JsonConvert.ToString", "42"]), r#""42""#);
-    assert_eq!(ok(c, &[NEWTONSOFT, "JsonConvert.ToString", "2.5"]), r#""2.5""#);
-    assert_eq!(ok(c, &[NEWTONSOFT, "JsonConvert.ToString", "true"]), r#""true""#);
-    assert_eq!(ok(c, &[NEWTONSOFT, "JsonConvert.ToString", r#""say \"hé\"""#]), r#""\"say \\\"hé\\\"\"""#);
-    assert_eq!(ok(c, &[NEWTONSOFT, "JsonConvert.ToString_string_char", "x", "'"]), r#""'x'""#);
     assert_eq!(
-        ok(c, &[NEWTONSOFT, "JsonConvert.ToString_guid", "0F8FAD5B-D9CB-469F-A165-70867728950E"]),
+        ok(c, &[NEWTONSOFT, "JsonConvert.ToString", "42"]),
+        r#""42""#
+    );
+    assert_eq!(
+        ok(c, &[NEWTONSOFT, "JsonConvert.ToString", "2.5"]),
+        r#""2.5""#
+    );
+    assert_eq!(
+        ok(c, &[NEWTONSOFT, "JsonConvert.ToString", "true"]),
+        r#""true""#
+    );
+    assert_eq!(
+        ok(c, &[NEWTONSOFT, "JsonConvert.ToString", r#""say \"hé\"""#]),
+        r#""\"say \\\"hé\\\"\"""#
+    );
+    assert_eq!(
+        ok(
+            c,
+            &[NEWTONSOFT, "JsonConvert.ToString_string_char", "x", "'"]
+        ),
+        r#""'x'""#
+    );
+    assert_eq!(
+        ok(
+            c,
+            &[
+                NEWTONSOFT,
+                "JsonConvert.ToString_guid",
+                "0F8FAD5B-D9CB-469F-A165-70867728950E"
+            ]
+        ),
         r#""\"0f8fad5b-d9cb-469f-a165-70867728950e\"""#
     );
-    assert_eq!(ok(c, &[NEWTONSOFT, "JsonConvert.ToString_date_time_offset", "2024-02-29T12:00:00+01:00"]), r#""\"2024-02-29T12:00:00+01:00\"""#);
-    assert_eq!(ok(c, &[NEWTONSOFT, "JsonConvert.ToString_u_int64", "18"]), r#""18""#);
+    assert_eq!(
+        ok(
+            c,
+            &[
+                NEWTONSOFT,
+                "JsonConvert.ToString_date_time_offset",
+                "2024-02-29T12:00:00+01:00"
+            ]
+        ),
+        r#""\"2024-02-29T12:00:00+01:00\"""#
+    );
+    assert_eq!(
+        ok(c, &[NEWTONSOFT, "JsonConvert.ToString_u_int64", "18"]),
+        r#""18""#
+    );
     assert_eq!(builds(c), 1);
 
     // Managed exceptions: a clear error and exit status 1.
     let r = invoke(c, &[NEWTONSOFT, "JObject.Parse", "{bad"]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("error: Newtonsoft.Json.JsonReaderException: "), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("error: Newtonsoft.Json.JsonReaderException: "),
+        "{}",
+        r.stderr
+    );
     // SelectToken finding nothing returns null where the binding says non-null.
-    let r = invoke(c, &[NEWTONSOFT, "JObject.Parse", doc, "+", "JToken.SelectToken", "missing"]);
+    let r = invoke(
+        c,
+        &[
+            NEWTONSOFT,
+            "JObject.Parse",
+            doc,
+            "+",
+            "JToken.SelectToken",
+            "missing",
+        ],
+    );
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("System.InvalidOperationException: M Newtonsoft.Json.Linq.JToken::SelectToken(System.String)"), "{}", r.stderr);
     // Ambiguous and unknown members are named, with candidates.
@@ -115,7 +233,11 @@ fn newtonsoft_json_parse_navigate_print_and_to_string_overloads() {
     assert!(r.stderr.contains("JsonConvert.ToString"), "{}", r.stderr);
     let r = invoke(c, &[NEWTONSOFT, "JObject.Parsley", "{}"]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("is not a translated member"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("is not a translated member"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -125,15 +247,45 @@ fn framework_regex_is_match_replace_and_chains() {
     let cache = tempfile::tempdir().unwrap();
     let c = cache.path();
     // IsMatch has Span overloads (mcs cannot compile a direct call): called through reflection.
-    assert_eq!(ok(c, &[rx, "Regex.IsMatch", "héllo wörld", r"\bw\w+"]), "true");
+    assert_eq!(
+        ok(c, &[rx, "Regex.IsMatch", "héllo wörld", r"\bw\w+"]),
+        "true"
+    );
     assert_eq!(ok(c, &[rx, "Regex.IsMatch", "hello", r"^\d+$"]), "false");
-    assert_eq!(ok(c, &[rx, "Regex.Replace", "a1b22c333", r"\d+", "#"]), r#""a#b#c#""#);
+    assert_eq!(
+        ok(c, &[rx, "Regex.Replace", "a1b22c333", r"\d+", "#"]),
+        r#""a#b#c#""#
+    );
     assert_eq!(ok(c, &[rx, "Regex.Escape", "a.b*c"]), r#""a\\.b\\*c""#);
     // A constructor as receiver, then members of the result.
-    assert_eq!(ok(c, &[rx, "Regex.new", r"(\d+)-(\w+)", "+", "Regex.Match", "id 42-ab!", "+", "Capture.Value"]), r#""42-ab""#);
-    assert_eq!(ok(c, &[rx, "Regex.new", r"\s+", "+", "Regex.Split", "a  b\tc"]), r#"["a","b","c"]"#);
+    assert_eq!(
+        ok(
+            c,
+            &[
+                rx,
+                "Regex.new",
+                r"(\d+)-(\w+)",
+                "+",
+                "Regex.Match",
+                "id 42-ab!",
+                "+",
+                "Capture.Value"
+            ]
+        ),
+        r#""42-ab""#
+    );
+    assert_eq!(
+        ok(c, &[rx, "Regex.new", r"\s+", "+", "Regex.Split", "a  b\tc"]),
+        r#"["a","b","c"]"#
+    );
     assert_eq!(builds(c), 1);
     let r = invoke(c, &[rx, "Regex.IsMatch", "x", "("]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("error: System.Text.RegularExpressions.RegexParseException: Invalid pattern '('"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "error: System.Text.RegularExpressions.RegexParseException: Invalid pattern '('"
+        ),
+        "{}",
+        r.stderr
+    );
 }

@@ -37,22 +37,41 @@ fn dotnet8_root() -> PathBuf {
 
 fn framework_dir() -> PathBuf {
     let install = hosting::DotnetInstall::probe(&dotnet8_root()).unwrap();
-    let v = hosting::FrameworkRequirement::net(8, 0).select(&install.runtimes).unwrap().clone();
+    let v = hosting::FrameworkRequirement::net(8, 0)
+        .select(&install.runtimes)
+        .unwrap()
+        .clone();
     install.framework_dir(&v)
 }
 
 fn runtime() -> &'static Runtime {
-    Runtime::start(&RuntimeOptions::default().with_dotnet_root(dotnet8_root())).expect("start .NET 8")
+    Runtime::start(&RuntimeOptions::default().with_dotnet_root(dotnet8_root()))
+        .expect("start .NET 8")
 }
 
 fn mcs_library(src: &Path, out: &Path, extra: &[&str]) {
     let mut cmd = std::process::Command::new("mcs");
-    cmd.args(["-target:library", "-unsafe", "-nostdlib", "-nowarn:618,169,414,67"]).args(extra);
+    cmd.args([
+        "-target:library",
+        "-unsafe",
+        "-nostdlib",
+        "-nowarn:618,169,414,67",
+    ])
+    .args(extra);
     for r in shimgen::build::framework_references(&framework_dir()).unwrap() {
         cmd.arg(format!("-r:{}", r.display()));
     }
-    let out_s = cmd.arg(format!("-out:{}", out.display())).arg(src).output().expect("mcs (apt-get install mono-mcs)");
-    assert!(out_s.status.success(), "mcs {}: {}", src.display(), String::from_utf8_lossy(&out_s.stdout));
+    let out_s = cmd
+        .arg(format!("-out:{}", out.display()))
+        .arg(src)
+        .output()
+        .expect("mcs (apt-get install mono-mcs)");
+    assert!(
+        out_s.status.success(),
+        "mcs {}: {}",
+        src.display(),
+        String::from_utf8_lossy(&out_s.stdout)
+    );
 }
 
 struct Loaded {
@@ -76,7 +95,8 @@ fn load(src: &str, dll_name: &str, package: &str, extra: &[&str]) -> Loaded {
         dotnet: None,
         compiler: Some(CompilerKind::Mcs),
     };
-    let built = shimgen::build::build(&generated.project, &generated.dlls, &opts).unwrap_or_else(|e| panic!("{e}"));
+    let built = shimgen::build::build(&generated.project, &generated.dlls, &opts)
+        .unwrap_or_else(|e| panic!("{e}"));
     let shim = Shim::load(runtime(), &built.assembly).unwrap_or_else(|e| panic!("{e}"));
     Loaded {
         shim,
@@ -88,25 +108,56 @@ fn load(src: &str, dll_name: &str, package: &str, extra: &[&str]) -> Loaded {
 
 fn abi() -> &'static Loaded {
     static L: OnceLock<Loaded> = OnceLock::new();
-    L.get_or_init(|| load("fixtures/abi/AbiFixture.cs", "Mochi.Fixtures.Abi.dll", "abi_fixture", &[]))
+    L.get_or_init(|| {
+        load(
+            "fixtures/abi/AbiFixture.cs",
+            "Mochi.Fixtures.Abi.dll",
+            "abi_fixture",
+            &[],
+        )
+    })
 }
 
 fn bindings() -> &'static Loaded {
     static L: OnceLock<Loaded> = OnceLock::new();
-    L.get_or_init(|| load("fixtures/bindings/Bindings.cs", "Fixture.Bindings.dll", "fx", &["-langversion:experimental"]))
+    L.get_or_init(|| {
+        load(
+            "fixtures/bindings/Bindings.cs",
+            "Fixture.Bindings.dll",
+            "fx",
+            &["-langversion:experimental"],
+        )
+    })
 }
 
 /// Tests that create handles hold this, so live-handle counts are exact.
 static HANDLES: Mutex<()> = Mutex::new(());
 
 /// A dynamic call through the generated export (the `invoke` caller).
-fn dyn_call(l: &Loaded, member: &str, prev: Option<Val>, args: Value, handles: &mut Vec<isize>) -> Result<Val, String> {
+fn dyn_call(
+    l: &Loaded,
+    member: &str,
+    prev: Option<Val>,
+    args: Value,
+    handles: &mut Vec<isize>,
+) -> Result<Val, String> {
     hosting::prepare_current_thread().unwrap();
     let args = match args {
         Value::Array(a) => a,
         other => vec![other],
     };
-    call_one(&l.shim, &l.plan, &l.exports, &Call { member: member.into(), args }, prev, handles).map_err(|e| e.to_string())
+    call_one(
+        &l.shim,
+        &l.plan,
+        &l.exports,
+        &Call {
+            member: member.into(),
+            args,
+        },
+        prev,
+        handles,
+    )
+    .map_err(|e| e.to_string())
 }
 
 fn j(v: Result<Val, String>) -> Value {
@@ -118,7 +169,10 @@ fn j(v: Result<Val, String>) -> Value {
 
 fn h(v: Result<Val, String>) -> Val {
     let v = v.unwrap_or_else(|e| panic!("{e}"));
-    assert!(matches!(v, Val::Handle(h, _) if h != 0), "expected a handle, got {v:?}");
+    assert!(
+        matches!(v, Val::Handle(h, _) if h != 0),
+        "expected a handle, got {v:?}"
+    );
     v
 }
 
@@ -141,11 +195,19 @@ fn abi_fixture_every_item_is_generated() {
 
 #[test]
 fn strings_non_ascii_empty_null_and_large() {
-    type StrFn = unsafe extern "system" fn(*const u8, i32, *mut *mut u8, *mut i32, *mut MochiError) -> i32;
+    type StrFn =
+        unsafe extern "system" fn(*const u8, i32, *mut *mut u8, *mut i32, *mut MochiError) -> i32;
     let l = abi();
     let echo: StrFn = export(l, "mochi_abi_fixture_text_echo");
     let big = "ü".repeat(200_000);
-    for s in ["", "a", "héllo wörld", "日本語のテキスト", "emoji 🎉🦀 and \u{0} nul", big.as_str()] {
+    for s in [
+        "",
+        "a",
+        "héllo wörld",
+        "日本語のテキスト",
+        "emoji 🎉🦀 and \u{0} nul",
+        big.as_str(),
+    ] {
         let a = MochiStr::borrowed(s);
         let (mut p, mut n, mut err) = (ptr::null_mut(), 0, MochiError::new());
         let st = unsafe { echo(a.ptr, a.len, &mut p, &mut n, &mut err) };
@@ -153,27 +215,74 @@ fn strings_non_ascii_empty_null_and_large() {
         assert_eq!(unsafe { l.shim.take_string(p, n) }.as_deref(), Some(s));
     }
     let mut hs = Vec::new();
-    assert_eq!(j(dyn_call(l, "Text.Reverse", None, json!("ab🎉ç"), &mut hs)), json!("ç🎉ba"));
-    assert_eq!(j(dyn_call(l, "Text.Length", None, json!("🎉é"), &mut hs)), json!(3));
+    assert_eq!(
+        j(dyn_call(l, "Text.Reverse", None, json!("ab🎉ç"), &mut hs)),
+        json!("ç🎉ba")
+    );
+    assert_eq!(
+        j(dyn_call(l, "Text.Length", None, json!("🎉é"), &mut hs)),
+        json!(3)
+    );
     // Oblivious string results are non-null: a null return is an error value naming the member.
     let e = dyn_call(l, "Optionals.NullIfEmpty", None, json!(""), &mut hs).unwrap_err();
-    assert!(e.starts_with("System.InvalidOperationException: M Mochi.Fixtures.Abi.Optionals::NullIfEmpty"), "{e}");
-    assert_eq!(j(dyn_call(l, "Optionals.NullIfEmpty", None, json!("x"), &mut hs)), json!("x"));
+    assert!(
+        e.starts_with(
+            "System.InvalidOperationException: M Mochi.Fixtures.Abi.Optionals::NullIfEmpty"
+        ),
+        "{e}"
+    );
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Optionals.NullIfEmpty",
+            None,
+            json!("x"),
+            &mut hs
+        )),
+        json!("x")
+    );
 }
 
 #[test]
 fn integers_floats_bools_enums_and_overflow() {
     let l = abi();
     let mut hs = Vec::new();
-    assert_eq!(j(dyn_call(l, "Calc.Add", None, json!([2, 40]), &mut hs)), json!(42));
+    assert_eq!(
+        j(dyn_call(l, "Calc.Add", None, json!([2, 40]), &mut hs)),
+        json!(42)
+    );
     let e = dyn_call(l, "Calc.Add", None, json!([2147483648i64, 0]), &mut hs).unwrap_err();
     assert!(e.starts_with("System.OverflowException"), "{e}");
-    assert_eq!(j(dyn_call(l, "Calc.AddLong", None, json!([1i64 << 40, 5]), &mut hs)), json!((1i64 << 40) + 5));
-    assert_eq!(j(dyn_call(l, "Calendar.Next", None, json!(7), &mut hs)), json!(1));
-    assert_eq!(j(dyn_call(l, "Calendar.IsWeekend", None, json!(7), &mut hs)), json!(true));
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Calc.AddLong",
+            None,
+            json!([1i64 << 40, 5]),
+            &mut hs
+        )),
+        json!((1i64 << 40) + 5)
+    );
+    assert_eq!(
+        j(dyn_call(l, "Calendar.Next", None, json!(7), &mut hs)),
+        json!(1)
+    );
+    assert_eq!(
+        j(dyn_call(l, "Calendar.IsWeekend", None, json!(7), &mut hs)),
+        json!(true)
+    );
     let e = dyn_call(l, "Calendar.Next", None, json!(40000), &mut hs).unwrap_err();
-    assert!(e.starts_with("System.OverflowException"), "an enum's underlying short is narrowed checked: {e}");
-    let hours = j(dyn_call(l, "Calendar.Hours", None, json!([1, 0.5]), &mut hs));
+    assert!(
+        e.starts_with("System.OverflowException"),
+        "an enum's underlying short is narrowed checked: {e}"
+    );
+    let hours = j(dyn_call(
+        l,
+        "Calendar.Hours",
+        None,
+        json!([1, 0.5]),
+        &mut hs,
+    ));
     assert!(hours.as_f64().unwrap() > 0.0);
 }
 
@@ -181,58 +290,221 @@ fn integers_floats_bools_enums_and_overflow() {
 fn scalars_round_trip() {
     let l = abi();
     let mut hs = Vec::new();
-    assert_eq!(j(dyn_call(l, "Scalars.NextChar", None, json!("a"), &mut hs)), json!("b"));
-    assert!(dyn_call(l, "Scalars.NextChar", None, json!("ab"), &mut hs).unwrap_err().starts_with("System.ArgumentException"));
     assert_eq!(
-        j(dyn_call(l, "Scalars.Same", None, json!("0F8FAD5B-D9CB-469F-A165-70867728950E"), &mut hs)),
+        j(dyn_call(l, "Scalars.NextChar", None, json!("a"), &mut hs)),
+        json!("b")
+    );
+    assert!(
+        dyn_call(l, "Scalars.NextChar", None, json!("ab"), &mut hs)
+            .unwrap_err()
+            .starts_with("System.ArgumentException")
+    );
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Scalars.Same",
+            None,
+            json!("0F8FAD5B-D9CB-469F-A165-70867728950E"),
+            &mut hs
+        )),
         json!("0f8fad5b-d9cb-469f-a165-70867728950e")
     );
-    assert_eq!(j(dyn_call(l, "Scalars.Resolve", None, json!(["https://example.org/a/", "b?q=é"]), &mut hs)), json!("https://example.org/a/b?q=é"));
-    assert_eq!(j(dyn_call(l, "Scalars.AddDays", None, json!(["2024-02-28T10:00:00Z", 1]), &mut hs)), json!("2024-02-29T10:00:00.0000000Z"));
-    assert_eq!(j(dyn_call(l, "Scalars.ToUtc", None, json!("2024-01-01T01:00:00+01:00"), &mut hs)), json!("2024-01-01T00:00:00.0000000+00:00"));
-    assert_eq!(j(dyn_call(l, "Scalars.Twice", None, json!(15), &mut hs)), json!(30));
-    assert_eq!(j(dyn_call(l, "Scalars.Add", None, json!(["0.1", "0.2"]), &mut hs)), json!("0.3"));
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Scalars.Resolve",
+            None,
+            json!(["https://example.org/a/", "b?q=é"]),
+            &mut hs
+        )),
+        json!("https://example.org/a/b?q=é")
+    );
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Scalars.AddDays",
+            None,
+            json!(["2024-02-28T10:00:00Z", 1]),
+            &mut hs
+        )),
+        json!("2024-02-29T10:00:00.0000000Z")
+    );
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Scalars.ToUtc",
+            None,
+            json!("2024-01-01T01:00:00+01:00"),
+            &mut hs
+        )),
+        json!("2024-01-01T00:00:00.0000000+00:00")
+    );
+    assert_eq!(
+        j(dyn_call(l, "Scalars.Twice", None, json!(15), &mut hs)),
+        json!(30)
+    );
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Scalars.Add",
+            None,
+            json!(["0.1", "0.2"]),
+            &mut hs
+        )),
+        json!("0.3")
+    );
 }
 
 #[test]
 fn lists_empty_large_and_of_strings() {
     let l = abi();
     let mut hs = Vec::new();
-    assert_eq!(j(dyn_call(l, "Lists.Range", None, json!(0), &mut hs)), json!([]));
+    assert_eq!(
+        j(dyn_call(l, "Lists.Range", None, json!(0), &mut hs)),
+        json!([])
+    );
     let big = j(dyn_call(l, "Lists.Range", None, json!(100_000), &mut hs));
     let big = big.as_array().unwrap();
     assert_eq!(big.len(), 100_000);
     assert_eq!(big[99_999], json!(99_999));
-    assert_eq!(j(dyn_call(l, "Lists.Sum", None, json!([[]]), &mut hs)), json!(0));
+    assert_eq!(
+        j(dyn_call(l, "Lists.Sum", None, json!([[]]), &mut hs)),
+        json!(0)
+    );
     let xs: Vec<i64> = (0..50_000).collect();
-    assert_eq!(j(dyn_call(l, "Lists.Sum", None, json!([xs]), &mut hs)), json!(50_000i64 * 49_999 / 2));
-    assert_eq!(j(dyn_call(l, "Lists.Doubled", None, json!([[1, -2, 3]]), &mut hs)), json!([2, -4, 6]));
-    assert_eq!(j(dyn_call(l, "Lists.Upper", None, json!([["ab", "çé", "", "日本"]]), &mut hs)), json!(["AB", "ÇÉ", "", "日本"]));
+    assert_eq!(
+        j(dyn_call(l, "Lists.Sum", None, json!([xs]), &mut hs)),
+        json!(50_000i64 * 49_999 / 2)
+    );
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Lists.Doubled",
+            None,
+            json!([[1, -2, 3]]),
+            &mut hs
+        )),
+        json!([2, -4, 6])
+    );
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Lists.Upper",
+            None,
+            json!([["ab", "çé", "", "日本"]]),
+            &mut hs
+        )),
+        json!(["AB", "ÇÉ", "", "日本"])
+    );
     // Sets: in through `new HashSet<T>(list)`, out in enumeration order.
-    assert_eq!(j(dyn_call(l, "Sequences.CountDistinct", None, json!([[1, 1, 2, 3, 3]]), &mut hs)), json!(3));
-    assert_eq!(j(dyn_call(l, "Sequences.Distinct", None, json!([[5, 5, 6]]), &mut hs)), json!([5, 6]));
-    assert_eq!(j(dyn_call(l, "Sequences.Evens", None, json!(4), &mut hs)), json!([0, 2, 4, 6]));
-    assert_eq!(j(dyn_call(l, "Counter.CountTrue", None, json!([[true, false, true]]), &mut hs)), json!(2));
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Sequences.CountDistinct",
+            None,
+            json!([[1, 1, 2, 3, 3]]),
+            &mut hs
+        )),
+        json!(3)
+    );
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Sequences.Distinct",
+            None,
+            json!([[5, 5, 6]]),
+            &mut hs
+        )),
+        json!([5, 6])
+    );
+    assert_eq!(
+        j(dyn_call(l, "Sequences.Evens", None, json!(4), &mut hs)),
+        json!([0, 2, 4, 6])
+    );
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Counter.CountTrue",
+            None,
+            json!([[true, false, true]]),
+            &mut hs
+        )),
+        json!(2)
+    );
 }
 
 #[test]
 fn maps_in_and_out() {
     let l = abi();
     let mut hs = Vec::new();
-    assert_eq!(j(dyn_call(l, "Maps.WordCounts", None, json!("a b a ü ü ü"), &mut hs)), json!({"a": 2, "b": 1, "ü": 3}));
-    assert_eq!(j(dyn_call(l, "Maps.WordCounts", None, json!(""), &mut hs)), json!({}));
-    assert_eq!(j(dyn_call(l, "Maps.Total", None, json!({"x": 1, "y": 2, "é": 39}), &mut hs)), json!(42));
-    assert_eq!(j(dyn_call(l, "Maps.Total", None, json!({}), &mut hs)), json!(0));
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Maps.WordCounts",
+            None,
+            json!("a b a ü ü ü"),
+            &mut hs
+        )),
+        json!({"a": 2, "b": 1, "ü": 3})
+    );
+    assert_eq!(
+        j(dyn_call(l, "Maps.WordCounts", None, json!(""), &mut hs)),
+        json!({})
+    );
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Maps.Total",
+            None,
+            json!({"x": 1, "y": 2, "é": 39}),
+            &mut hs
+        )),
+        json!(42)
+    );
+    assert_eq!(
+        j(dyn_call(l, "Maps.Total", None, json!({}), &mut hs)),
+        json!(0)
+    );
 }
 
 #[test]
 fn optionals_of_values_and_strings() {
     let l = abi();
     let mut hs = Vec::new();
-    assert_eq!(j(dyn_call(l, "Optionals.ParseInt", None, json!("12"), &mut hs)), json!(12));
-    assert_eq!(j(dyn_call(l, "Optionals.ParseInt", None, json!("x"), &mut hs)), Value::Null);
-    assert_eq!(j(dyn_call(l, "Optionals.OrDefault", None, json!([null, 7]), &mut hs)), json!(7));
-    assert_eq!(j(dyn_call(l, "Optionals.OrDefault", None, json!([3, 7]), &mut hs)), json!(3));
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Optionals.ParseInt",
+            None,
+            json!("12"),
+            &mut hs
+        )),
+        json!(12)
+    );
+    assert_eq!(
+        j(dyn_call(l, "Optionals.ParseInt", None, json!("x"), &mut hs)),
+        Value::Null
+    );
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Optionals.OrDefault",
+            None,
+            json!([null, 7]),
+            &mut hs
+        )),
+        json!(7)
+    );
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Optionals.OrDefault",
+            None,
+            json!([3, 7]),
+            &mut hs
+        )),
+        json!(3)
+    );
 }
 
 #[test]
@@ -241,26 +513,148 @@ fn handles_receivers_constructors_properties_static_fields_and_release() {
     let l = abi();
     let before = l.shim.live_handles();
     let mut hs = Vec::new();
-    let c = h(dyn_call(l, "Counter.new", None, json!(["cœur", 5]), &mut hs));
+    let c = h(dyn_call(
+        l,
+        "Counter.new",
+        None,
+        json!(["cœur", 5]),
+        &mut hs,
+    ));
     assert_eq!(l.shim.live_handles(), before + 1);
-    assert_eq!(j(dyn_call(l, "Counter.Increment", Some(c.clone()), json!(2), &mut hs)), json!(7));
-    assert_eq!(j(dyn_call(l, "Counter.get_Value", Some(c.clone()), json!([]), &mut hs)), json!(7));
-    j(dyn_call(l, "Counter.set_Value", Some(c.clone()), json!(10), &mut hs));
-    assert_eq!(j(dyn_call(l, "Counter.Value", Some(c.clone()), json!([]), &mut hs)), json!(10));
-    j(dyn_call(l, "Counter.set_Name", Some(c.clone()), json!("naïve"), &mut hs));
-    assert_eq!(j(dyn_call(l, "Counter.get_Name", Some(c.clone()), json!([]), &mut hs)), json!("naïve"));
-    assert!(j(dyn_call(l, "Counter.Describe", Some(c.clone()), json!([]), &mut hs)).as_str().unwrap().contains("naïve"));
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Counter.Increment",
+            Some(c.clone()),
+            json!(2),
+            &mut hs
+        )),
+        json!(7)
+    );
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Counter.get_Value",
+            Some(c.clone()),
+            json!([]),
+            &mut hs
+        )),
+        json!(7)
+    );
+    j(dyn_call(
+        l,
+        "Counter.set_Value",
+        Some(c.clone()),
+        json!(10),
+        &mut hs,
+    ));
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Counter.Value",
+            Some(c.clone()),
+            json!([]),
+            &mut hs
+        )),
+        json!(10)
+    );
+    j(dyn_call(
+        l,
+        "Counter.set_Name",
+        Some(c.clone()),
+        json!("naïve"),
+        &mut hs,
+    ));
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Counter.get_Name",
+            Some(c.clone()),
+            json!([]),
+            &mut hs
+        )),
+        json!("naïve")
+    );
+    assert!(
+        j(dyn_call(
+            l,
+            "Counter.Describe",
+            Some(c.clone()),
+            json!([]),
+            &mut hs
+        ))
+        .as_str()
+        .unwrap()
+        .contains("naïve")
+    );
     // Static fields.
-    assert_eq!(j(dyn_call(l, "Counter.get_Greeting", None, json!([]), &mut hs)), json!("héllo"));
-    j(dyn_call(l, "Counter.set_Greeting", None, json!("grüß"), &mut hs));
-    assert_eq!(j(dyn_call(l, "Counter.get_Greeting", None, json!([]), &mut hs)), json!("grüß"));
-    j(dyn_call(l, "Counter.set_Greeting", None, json!("héllo"), &mut hs));
-    assert!(j(dyn_call(l, "Counter.get_Created", None, json!([]), &mut hs)).as_i64().unwrap() >= 1);
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Counter.get_Greeting",
+            None,
+            json!([]),
+            &mut hs
+        )),
+        json!("héllo")
+    );
+    j(dyn_call(
+        l,
+        "Counter.set_Greeting",
+        None,
+        json!("grüß"),
+        &mut hs,
+    ));
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Counter.get_Greeting",
+            None,
+            json!([]),
+            &mut hs
+        )),
+        json!("grüß")
+    );
+    j(dyn_call(
+        l,
+        "Counter.set_Greeting",
+        None,
+        json!("héllo"),
+        &mut hs,
+    ));
+    assert!(
+        j(dyn_call(l, "Counter.get_Created", None, json!([]), &mut hs))
+            .as_i64()
+            .unwrap()
+            >= 1
+    );
     // Downcast from any: the same object under a new handle.
-    let d = h(dyn_call(l, "Counter.try_from_any", Some(c.clone()), json!([]), &mut hs));
-    assert_eq!(j(dyn_call(l, "Counter.get_Value", Some(d), json!([]), &mut hs)), json!(10));
+    let d = h(dyn_call(
+        l,
+        "Counter.try_from_any",
+        Some(c.clone()),
+        json!([]),
+        &mut hs,
+    ));
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Counter.get_Value",
+            Some(d),
+            json!([]),
+            &mut hs
+        )),
+        json!(10)
+    );
     // A null receiver is a NullReferenceException error value.
-    let e = dyn_call(l, "Counter.Increment", Some(Val::Handle(0, String::new())), json!(1), &mut hs).unwrap_err();
+    let e = dyn_call(
+        l,
+        "Counter.Increment",
+        Some(Val::Handle(0, String::new())),
+        json!(1),
+        &mut hs,
+    )
+    .unwrap_err();
     assert!(e.starts_with("System.NullReferenceException"), "{e}");
 
     // Lists of handles, through typed pointers: Many(n) -> handles -> Total/Positive.
@@ -293,7 +687,10 @@ fn handles_receivers_constructors_properties_static_fields_and_release() {
 fn exceptions_become_error_values_including_null_dereference() {
     let l = abi();
     let mut hs = Vec::new();
-    assert_eq!(dyn_call(l, "Failing.Throw", None, json!("boom ü"), &mut hs).unwrap_err(), "System.InvalidOperationException: boom ü");
+    assert_eq!(
+        dyn_call(l, "Failing.Throw", None, json!("boom ü"), &mut hs).unwrap_err(),
+        "System.InvalidOperationException: boom ü"
+    );
     // A real null dereference inside managed code (SIGSEGV turned into an exception).
     let e = dyn_call(l, "Failing.NullDeref", None, Value::Null, &mut hs).unwrap_err();
     assert!(e.starts_with("System.NullReferenceException"), "{e}");
@@ -305,14 +702,39 @@ fn exceptions_become_error_values_including_null_dereference() {
 fn async_methods_are_awaited() {
     let l = abi();
     let mut hs = Vec::new();
-    assert_eq!(j(dyn_call(l, "Async.DoubleLater", None, json!([21, 20]), &mut hs)), json!(42));
-    assert_eq!(j(dyn_call(l, "Async.TripleSoon", None, json!(3), &mut hs)), json!(9));
-    assert_eq!(j(dyn_call(l, "Async.TripleSoon", None, json!(4), &mut hs)), json!(12));
-    let before = j(dyn_call(l, "Async.get_Ticks", None, json!([]), &mut hs)).as_i64().unwrap();
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Async.DoubleLater",
+            None,
+            json!([21, 20]),
+            &mut hs
+        )),
+        json!(42)
+    );
+    assert_eq!(
+        j(dyn_call(l, "Async.TripleSoon", None, json!(3), &mut hs)),
+        json!(9)
+    );
+    assert_eq!(
+        j(dyn_call(l, "Async.TripleSoon", None, json!(4), &mut hs)),
+        json!(12)
+    );
+    let before = j(dyn_call(l, "Async.get_Ticks", None, json!([]), &mut hs))
+        .as_i64()
+        .unwrap();
     j(dyn_call(l, "Async.Tick", None, json!(5), &mut hs));
-    assert!(j(dyn_call(l, "Async.get_Ticks", None, json!([]), &mut hs)).as_i64().unwrap() > before);
+    assert!(
+        j(dyn_call(l, "Async.get_Ticks", None, json!([]), &mut hs))
+            .as_i64()
+            .unwrap()
+            > before
+    );
     // The task's own exception, not an AggregateException.
-    assert_eq!(dyn_call(l, "Async.FailLater", None, json!("late"), &mut hs).unwrap_err(), "System.TimeoutException: late");
+    assert_eq!(
+        dyn_call(l, "Async.FailLater", None, json!("late"), &mut hs).unwrap_err(),
+        "System.TimeoutException: late"
+    );
 }
 
 #[test]
@@ -320,7 +742,8 @@ fn calls_from_several_threads_at_once() {
     let _g = HANDLES.lock().unwrap_or_else(|e| e.into_inner());
     let l = abi();
     type Add = unsafe extern "system" fn(i64, i64, *mut i64, *mut MochiError) -> i32;
-    type StrFn = unsafe extern "system" fn(*const u8, i32, *mut *mut u8, *mut i32, *mut MochiError) -> i32;
+    type StrFn =
+        unsafe extern "system" fn(*const u8, i32, *mut *mut u8, *mut i32, *mut MochiError) -> i32;
     type New = unsafe extern "system" fn(*const u8, i32, i64, *mut isize, *mut MochiError) -> i32;
     type Inc = unsafe extern "system" fn(isize, i64, *mut i64, *mut MochiError) -> i32;
     let add: Add = export(l, "mochi_abi_fixture_calc_add");
@@ -346,7 +769,10 @@ fn calls_from_several_threads_at_once() {
                     let (mut p, mut n) = (ptr::null_mut(), 0);
                     let st = unsafe { echo(a.ptr, a.len, &mut p, &mut n, &mut err) };
                     l.shim.check(st, &mut err).unwrap();
-                    assert_eq!(unsafe { l.shim.take_string(p, n) }.as_deref(), Some(name.as_str()));
+                    assert_eq!(
+                        unsafe { l.shim.take_string(p, n) }.as_deref(),
+                        Some(name.as_str())
+                    );
                     let st = unsafe { inc(c, 1, &mut out, &mut err) };
                     l.shim.check(st, &mut err).unwrap();
                     assert_eq!(out, i + 1);
@@ -369,13 +795,22 @@ fn bindings_fixture_generated_shim() {
     let _g = HANDLES.lock().unwrap_or_else(|e| e.into_inner());
     let l = bindings();
     let ng: Vec<&str> = l.not_generated.iter().map(|(e, _)| e.as_str()).collect();
-    assert_eq!(ng, ["mochi_fx_collections_jagged"], "only nested lists lack an ABI form: {:?}", l.not_generated);
+    assert_eq!(
+        ng,
+        ["mochi_fx_collections_jagged"],
+        "only nested lists lack an ABI form: {:?}",
+        l.not_generated
+    );
     let before = l.shim.live_handles();
     let mut hs = Vec::new();
     let c = |m: &str, args: Value, hs: &mut Vec<isize>| j(dyn_call(l, m, None, args, hs));
     // Scalars of every width, optionals, enums.
     assert_eq!(c("Scalars.I8", json!(-128), &mut hs), json!(-128));
-    assert!(dyn_call(l, "Scalars.U8", None, json!(256), &mut hs).unwrap_err().starts_with("System.OverflowException"));
+    assert!(
+        dyn_call(l, "Scalars.U8", None, json!(256), &mut hs)
+            .unwrap_err()
+            .starts_with("System.OverflowException")
+    );
     assert_eq!(c("Scalars.U64", json!(i64::MAX), &mut hs), json!(i64::MAX));
     assert_eq!(c("Scalars.F32", json!(1.5), &mut hs), json!(1.5));
     assert_eq!(c("Scalars.Not", json!(false), &mut hs), json!(true));
@@ -384,21 +819,69 @@ fn bindings_fixture_generated_shim() {
     assert_eq!(c("Scalars.MaybeInt", json!(5), &mut hs), json!(5));
     assert_eq!(c("Scalars.MaybeColor", json!(7), &mut hs), json!(7));
     assert_eq!(c("Scalars.MaybeString", json!(null), &mut hs), Value::Null);
-    assert_eq!(c("Scalars.Grow", json!(1099511627776i64), &mut hs), json!(1099511627776i64));
+    assert_eq!(
+        c("Scalars.Grow", json!(1099511627776i64), &mut hs),
+        json!(1099511627776i64)
+    );
     assert_eq!(c("Scalars.Span", json!(-5), &mut hs), json!(-5));
-    assert_eq!(c("Scalars.Money", json!("79228162514264337593543950335"), &mut hs), json!("79228162514264337593543950335"));
+    assert_eq!(
+        c(
+            "Scalars.Money",
+            json!("79228162514264337593543950335"),
+            &mut hs
+        ),
+        json!("79228162514264337593543950335")
+    );
     c("Scalars.Nothing", json!([]), &mut hs);
     // Collections of every kind.
-    assert_eq!(c("Collections.Array", json!([[1, 2]]), &mut hs), json!([1, 2]));
-    assert_eq!(c("Collections.IReadOnlyList", json!([["a", "ß"]]), &mut hs), json!(["a", "ß"]));
-    assert_eq!(c("Collections.IEnumerable", json!([[]]), &mut hs), json!([]));
-    assert_eq!(c("Collections.HashSet", json!([[3, 3, 4]]), &mut hs), json!([3, 4]));
-    assert_eq!(c("Collections.Dictionary", json!({"a": 1, "ü": 2}), &mut hs), json!({"a": 1, "ü": 2}));
-    assert_eq!(c("Collections.IDictionary", json!({"1": "x", "-2": "y"}), &mut hs), json!({"1": "x", "-2": "y"}));
-    assert_eq!(c("Collections.IReadOnlyDictionary", json!({"9": 0.5}), &mut hs), json!({"9": 0.5}));
-    assert_eq!(c("Collections.NullableList", json!(null), &mut hs), Value::Null);
-    assert_eq!(c("Collections.NullableList", json!([["a", null]]), &mut hs), json!(["a", null]));
-    assert_eq!(c("Collections.NullableValues", json!({"k": null}), &mut hs), json!({"k": null}));
+    assert_eq!(
+        c("Collections.Array", json!([[1, 2]]), &mut hs),
+        json!([1, 2])
+    );
+    assert_eq!(
+        c("Collections.IReadOnlyList", json!([["a", "ß"]]), &mut hs),
+        json!(["a", "ß"])
+    );
+    assert_eq!(
+        c("Collections.IEnumerable", json!([[]]), &mut hs),
+        json!([])
+    );
+    assert_eq!(
+        c("Collections.HashSet", json!([[3, 3, 4]]), &mut hs),
+        json!([3, 4])
+    );
+    assert_eq!(
+        c("Collections.Dictionary", json!({"a": 1, "ü": 2}), &mut hs),
+        json!({"a": 1, "ü": 2})
+    );
+    assert_eq!(
+        c(
+            "Collections.IDictionary",
+            json!({"1": "x", "-2": "y"}),
+            &mut hs
+        ),
+        json!({"1": "x", "-2": "y"})
+    );
+    assert_eq!(
+        c(
+            "Collections.IReadOnlyDictionary",
+            json!({"9": 0.5}),
+            &mut hs
+        ),
+        json!({"9": 0.5})
+    );
+    assert_eq!(
+        c("Collections.NullableList", json!(null), &mut hs),
+        Value::Null
+    );
+    assert_eq!(
+        c("Collections.NullableList", json!([["a", null]]), &mut hs),
+        json!(["a", null])
+    );
+    assert_eq!(
+        c("Collections.NullableValues", json!({"k": null}), &mut hs),
+        json!({"k": null})
+    );
     assert_eq!(c("Collections.Sum", json!([[1, 2, 3]]), &mut hs), json!(6));
     // Async of every shape.
     assert_eq!(c("Async.AnswerAsync", json!(41), &mut hs), json!(41));
@@ -410,40 +893,231 @@ fn bindings_fixture_generated_shim() {
     assert_eq!(c("Refs.TryParse", json!("abcd"), &mut hs), json!(4));
     assert_eq!(c("Refs.Split", json!("héad"), &mut hs), json!("héad"));
     // Overloads by suffix.
-    assert_eq!(c("Overloads.Add_int32_int32", json!([1, 2]), &mut hs), json!(3));
-    assert_eq!(c("Overloads.Add_string_string", json!(["a", "b"]), &mut hs), json!("ab"));
-    assert_eq!(c("Overloads.Add", json!([1.0, 2.0, 0.5]), &mut hs), json!(3.5));
+    assert_eq!(
+        c("Overloads.Add_int32_int32", json!([1, 2]), &mut hs),
+        json!(3)
+    );
+    assert_eq!(
+        c("Overloads.Add_string_string", json!(["a", "b"]), &mut hs),
+        json!("ab")
+    );
+    assert_eq!(
+        c("Overloads.Add", json!([1.0, 2.0, 0.5]), &mut hs),
+        json!(3.5)
+    );
     // Constructors, receivers, properties (incl. indexers), fields, inheritance, constants as getters.
-    let circle = h(dyn_call(l, "Fixture_Circle.new_double", None, json!(2.0), &mut hs).or_else(|_| dyn_call(l, "Fixture_Circle.new", None, json!(2.0), &mut hs)));
-    let area = j(dyn_call(l, "Fixture_Circle.Area", Some(circle.clone()), json!([]), &mut hs)).as_f64().unwrap();
+    let circle = h(
+        dyn_call(l, "Fixture_Circle.new_double", None, json!(2.0), &mut hs)
+            .or_else(|_| dyn_call(l, "Fixture_Circle.new", None, json!(2.0), &mut hs)),
+    );
+    let area = j(dyn_call(
+        l,
+        "Fixture_Circle.Area",
+        Some(circle.clone()),
+        json!([]),
+        &mut hs,
+    ))
+    .as_f64()
+    .unwrap();
     assert!((area - 3.14159 * 4.0).abs() < 1e-9);
-    assert_eq!(j(dyn_call(l, "Fixture_Circle.get_Diameter", Some(circle.clone()), json!([]), &mut hs)), json!(4.0));
-    j(dyn_call(l, "Fixture_Circle.set_Diameter", Some(circle.clone()), json!(10.0), &mut hs));
-    assert_eq!(j(dyn_call(l, "Fixture_Circle.get_Radius", Some(circle.clone()), json!([]), &mut hs)), json!(5.0));
-    j(dyn_call(l, "Fixture_Circle.set_Radius", Some(circle.clone()), json!(1.0), &mut hs));
-    assert_eq!(j(dyn_call(l, "Fixture_Circle.get_Item_int32", Some(circle.clone()), json!(3), &mut hs)), json!(3.0));
-    assert_eq!(j(dyn_call(l, "Shape.get_Name", Some(circle.clone()), json!([]), &mut hs)), json!("shape"));
-    assert!(j(dyn_call(l, "Fixture_Circle.get_Made", None, json!([]), &mut hs)).as_i64().unwrap() >= 1);
-    assert_eq!(j(dyn_call(l, "Fixture_Circle.get_Nothing", None, json!([]), &mut hs)), Value::Null, "NaN has no JSON form");
-    let unit1 = h(dyn_call(l, "Fixture_Circle.get_Unit1", None, json!([]), &mut hs));
-    assert_eq!(j(dyn_call(l, "Fixture_Circle.get_Radius", Some(unit1), json!([]), &mut hs)), json!(1.0));
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Fixture_Circle.get_Diameter",
+            Some(circle.clone()),
+            json!([]),
+            &mut hs
+        )),
+        json!(4.0)
+    );
+    j(dyn_call(
+        l,
+        "Fixture_Circle.set_Diameter",
+        Some(circle.clone()),
+        json!(10.0),
+        &mut hs,
+    ));
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Fixture_Circle.get_Radius",
+            Some(circle.clone()),
+            json!([]),
+            &mut hs
+        )),
+        json!(5.0)
+    );
+    j(dyn_call(
+        l,
+        "Fixture_Circle.set_Radius",
+        Some(circle.clone()),
+        json!(1.0),
+        &mut hs,
+    ));
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Fixture_Circle.get_Item_int32",
+            Some(circle.clone()),
+            json!(3),
+            &mut hs
+        )),
+        json!(3.0)
+    );
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Shape.get_Name",
+            Some(circle.clone()),
+            json!([]),
+            &mut hs
+        )),
+        json!("shape")
+    );
+    assert!(
+        j(dyn_call(
+            l,
+            "Fixture_Circle.get_Made",
+            None,
+            json!([]),
+            &mut hs
+        ))
+        .as_i64()
+        .unwrap()
+            >= 1
+    );
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Fixture_Circle.get_Nothing",
+            None,
+            json!([]),
+            &mut hs
+        )),
+        Value::Null,
+        "NaN has no JSON form"
+    );
+    let unit1 = h(dyn_call(
+        l,
+        "Fixture_Circle.get_Unit1",
+        None,
+        json!([]),
+        &mut hs,
+    ));
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Fixture_Circle.get_Radius",
+            Some(unit1),
+            json!([]),
+            &mut hs
+        )),
+        json!(1.0)
+    );
     // Interfaces and upcasts: the same object.
-    let base = h(dyn_call(l, "Fixture_Circle.as_Shape", Some(circle.clone()), json!([]), &mut hs));
-    let shape = h(dyn_call(l, "Shape.as_IShape", Some(base), json!([]), &mut hs));
-    assert_eq!(j(dyn_call(l, "IShape.get_Name", Some(shape), json!([]), &mut hs)), json!("shape"));
+    let base = h(dyn_call(
+        l,
+        "Fixture_Circle.as_Shape",
+        Some(circle.clone()),
+        json!([]),
+        &mut hs,
+    ));
+    let shape = h(dyn_call(
+        l,
+        "Shape.as_IShape",
+        Some(base),
+        json!([]),
+        &mut hs,
+    ));
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "IShape.get_Name",
+            Some(shape),
+            json!([]),
+            &mut hs
+        )),
+        json!("shape")
+    );
     // Structs: boxed handles.
-    let w = h(dyn_call(l, "Widget.new", None, json!(["wïdget", 3]), &mut hs));
-    assert_eq!(j(dyn_call(l, "Widget.Describe", Some(w.clone()), json!([]), &mut hs)), json!("wïdget"));
-    assert_eq!(j(dyn_call(l, "Widget.get_Size", Some(w.clone()), json!([]), &mut hs)), json!(3));
+    let w = h(dyn_call(
+        l,
+        "Widget.new",
+        None,
+        json!(["wïdget", 3]),
+        &mut hs,
+    ));
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Widget.Describe",
+            Some(w.clone()),
+            json!([]),
+            &mut hs
+        )),
+        json!("wïdget")
+    );
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Widget.get_Size",
+            Some(w.clone()),
+            json!([]),
+            &mut hs
+        )),
+        json!(3)
+    );
     // Setters and methods act on the box, not on a copy.
-    j(dyn_call(l, "Widget.set_Size", Some(w.clone()), json!(9), &mut hs));
-    j(dyn_call(l, "Widget.set_Label", Some(w.clone()), json!("renamed"), &mut hs));
-    assert_eq!(j(dyn_call(l, "Widget.get_Size", Some(w.clone()), json!([]), &mut hs)), json!(9));
-    assert_eq!(j(dyn_call(l, "Widget.Describe", Some(w.clone()), json!([]), &mut hs)), json!("renamed"));
-    assert_eq!(j(dyn_call(l, "Widget.Rename", Some(w), json!("x"), &mut hs)), json!("x"));
+    j(dyn_call(
+        l,
+        "Widget.set_Size",
+        Some(w.clone()),
+        json!(9),
+        &mut hs,
+    ));
+    j(dyn_call(
+        l,
+        "Widget.set_Label",
+        Some(w.clone()),
+        json!("renamed"),
+        &mut hs,
+    ));
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Widget.get_Size",
+            Some(w.clone()),
+            json!([]),
+            &mut hs
+        )),
+        json!(9)
+    );
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Widget.Describe",
+            Some(w.clone()),
+            json!([]),
+            &mut hs
+        )),
+        json!("renamed")
+    );
+    assert_eq!(
+        j(dyn_call(l, "Widget.Rename", Some(w), json!("x"), &mut hs)),
+        json!("x")
+    );
     // Nested types and monomorphised generics are not in this binding (no monomorphise list).
     let inner = h(dyn_call(l, "Outer_Inner.new", None, json!([]), &mut hs));
-    assert_eq!(j(dyn_call(l, "Outer_Inner.Depth", Some(inner), json!([]), &mut hs)), json!(1));
+    assert_eq!(
+        j(dyn_call(
+            l,
+            "Outer_Inner.Depth",
+            Some(inner),
+            json!([]),
+            &mut hs
+        )),
+        json!(1)
+    );
     release_all(l, &mut hs);
     assert_eq!(l.shim.live_handles(), before);
 }

@@ -60,7 +60,10 @@ fn lock_records_and_checks_shim_sha256_sync_builds_invoke_by_id() {
     let cache = tmp.path().join("cache");
     std::fs::create_dir_all(&proj).unwrap();
     let pkg = PackageBuilder::new("Newtonsoft.Json", "6.0.8")
-        .file("lib/netstandard2.0/Newtonsoft.Json.dll", std::fs::read(NEWTONSOFT).unwrap())
+        .file(
+            "lib/netstandard2.0/Newtonsoft.Json.dll",
+            std::fs::read(NEWTONSOFT).unwrap(),
+        )
         .build();
     fixtures::nupkg_builder::write_flat_feed(&proj.join("feed"), &[pkg]).unwrap();
     std::fs::write(
@@ -89,22 +92,54 @@ fn lock_records_and_checks_shim_sha256_sync_builds_invoke_by_id() {
     assert!(ok, "sync: {err}");
     assert!(err.contains("compiled"), "{err}");
     let shim_dir = proj.join("dotnet_shim/newtonsoft_json");
-    for f in ["Exports.cs", "ShimAbi.cs", "Mochi.Shim.NewtonsoftJson.csproj", "Mochi.Shim.NewtonsoftJson.runtimeconfig.json", "lib/Newtonsoft.Json.dll"] {
+    for f in [
+        "Exports.cs",
+        "ShimAbi.cs",
+        "Mochi.Shim.NewtonsoftJson.csproj",
+        "Mochi.Shim.NewtonsoftJson.runtimeconfig.json",
+        "lib/Newtonsoft.Json.dll",
+    ] {
         assert!(shim_dir.join(f).is_file(), "{f} missing");
     }
     let hash = line.trim_start_matches("shim-sha256 = ").trim_matches('"');
     assert!(err.contains(hash), "sync reports the locked hash: {err}");
     assert!(!err.contains("differs"), "{err}");
-    assert_eq!(std::fs::read_to_string(&lock_path).unwrap(), locked, "sync does not touch mochi.lock");
-    let csproj = std::fs::read_to_string(shim_dir.join("Mochi.Shim.NewtonsoftJson.csproj")).unwrap();
-    assert!(csproj.contains("<HintPath>lib/Newtonsoft.Json.dll</HintPath>") && !csproj.contains("PackageReference"), "{csproj}");
+    assert_eq!(
+        std::fs::read_to_string(&lock_path).unwrap(),
+        locked,
+        "sync does not touch mochi.lock"
+    );
+    let csproj =
+        std::fs::read_to_string(shim_dir.join("Mochi.Shim.NewtonsoftJson.csproj")).unwrap();
+    assert!(
+        csproj.contains("<HintPath>lib/Newtonsoft.Json.dll</HintPath>")
+            && !csproj.contains("PackageReference"),
+        "{csproj}"
+    );
     let (ok, _, err) = run(&proj, &cache, &["sync"]);
-    assert!(ok && err.contains("cached"), "a second sync builds nothing: {err}");
+    assert!(
+        ok && err.contains("cached"),
+        "a second sync builds nothing: {err}"
+    );
     let builds = std::fs::read_to_string(cache.join("shims/builds.log")).unwrap();
     assert_eq!(builds.lines().count(), 1, "{builds}");
 
     // invoke by locked package id.
-    let (ok, out, err) = run(&proj, &cache, &["invoke", "Newtonsoft.Json", "JObject.Parse", r#"{"k":[true]}"#, "+", "JToken.SelectToken", "k[0]", "+", "JToken.ToString"]);
+    let (ok, out, err) = run(
+        &proj,
+        &cache,
+        &[
+            "invoke",
+            "Newtonsoft.Json",
+            "JObject.Parse",
+            r#"{"k":[true]}"#,
+            "+",
+            "JToken.SelectToken",
+            "k[0]",
+            "+",
+            "JToken.ToString",
+        ],
+    );
     assert!(ok, "invoke: {err}");
     assert_eq!(out.trim(), r#""True""#);
 

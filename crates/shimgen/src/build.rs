@@ -109,11 +109,18 @@ pub enum BuildError {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
-    move |source| BuildError::Io { path: path.to_path_buf(), source }
+    move |source| BuildError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Writes the project's files into `dir` (created), and copies `package_dlls` into `dir/lib/`.
-pub fn write_project(project: &ShimProject, dir: &Path, package_dlls: &[PathBuf]) -> Result<(), BuildError> {
+pub fn write_project(
+    project: &ShimProject,
+    dir: &Path,
+    package_dlls: &[PathBuf],
+) -> Result<(), BuildError> {
     fs::create_dir_all(dir.join("lib")).map_err(io(dir))?;
     for f in &project.files {
         let p = dir.join(&f.path);
@@ -135,7 +142,10 @@ fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
     tmp.write_all(bytes).map_err(io(path))?;
-    tmp.persist(path).map_err(|e| BuildError::Io { path: path.to_path_buf(), source: e.error })?;
+    tmp.persist(path).map_err(|e| BuildError::Io {
+        path: path.to_path_buf(),
+        source: e.error,
+    })?;
     Ok(())
 }
 
@@ -149,7 +159,12 @@ pub fn cache_key(project: &ShimProject, package_dlls: &[PathBuf]) -> Result<Stri
     h.update(b"\n");
     for d in dlls {
         let bytes = fs::read(d).map_err(io(d))?;
-        h.update(d.file_name().unwrap_or_default().to_string_lossy().as_bytes());
+        h.update(
+            d.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .as_bytes(),
+        );
         h.update([0u8]);
         h.update(hex::encode(Sha256::digest(&bytes)).as_bytes());
         h.update(b"\n");
@@ -160,7 +175,9 @@ pub fn cache_key(project: &ShimProject, package_dlls: &[PathBuf]) -> Result<Stri
 /// Finds the compiler to use.
 pub fn find_compiler(options: &BuildOptions) -> Result<Compiler, BuildError> {
     let forced = options.compiler.or_else(|| {
-        std::env::var("MOCHI_DOTNET_SHIM_COMPILER").ok().and_then(|s| CompilerKind::parse(s.trim()))
+        std::env::var("MOCHI_DOTNET_SHIM_COMPILER")
+            .ok()
+            .and_then(|s| CompilerKind::parse(s.trim()))
     });
     let sdk = || -> Option<Compiler> {
         let mut candidates: Vec<PathBuf> = Vec::new();
@@ -169,18 +186,31 @@ pub fn find_compiler(options: &BuildOptions) -> Result<Compiler, BuildError> {
             candidates.push(Path::new(&r).join("dotnet"));
         }
         candidates.extend(on_path("dotnet"));
-        candidates.into_iter().filter(|c| c.is_file()).find_map(|c| {
-            let out = Command::new(&c).arg("--list-sdks").env("DOTNET_CLI_TELEMETRY_OPTOUT", "1").output().ok()?;
-            (out.status.success() && !String::from_utf8_lossy(&out.stdout).trim().is_empty())
-                .then_some(Compiler { kind: CompilerKind::DotnetSdk, program: c })
-        })
+        candidates
+            .into_iter()
+            .filter(|c| c.is_file())
+            .find_map(|c| {
+                let out = Command::new(&c)
+                    .arg("--list-sdks")
+                    .env("DOTNET_CLI_TELEMETRY_OPTOUT", "1")
+                    .output()
+                    .ok()?;
+                (out.status.success() && !String::from_utf8_lossy(&out.stdout).trim().is_empty())
+                    .then_some(Compiler {
+                        kind: CompilerKind::DotnetSdk,
+                        program: c,
+                    })
+            })
     };
-    let direct = |kind: CompilerKind, exe: &str| on_path(exe).map(|p| Compiler { kind, program: p });
+    let direct =
+        |kind: CompilerKind, exe: &str| on_path(exe).map(|p| Compiler { kind, program: p });
     let found = match forced {
         Some(CompilerKind::DotnetSdk) => sdk(),
         Some(CompilerKind::Csc) => direct(CompilerKind::Csc, "csc"),
         Some(CompilerKind::Mcs) => direct(CompilerKind::Mcs, "mcs"),
-        None => sdk().or_else(|| direct(CompilerKind::Csc, "csc")).or_else(|| direct(CompilerKind::Mcs, "mcs")),
+        None => sdk()
+            .or_else(|| direct(CompilerKind::Csc, "csc"))
+            .or_else(|| direct(CompilerKind::Mcs, "mcs")),
     };
     match (found, forced) {
         (Some(c), _) => Ok(c),
@@ -191,11 +221,17 @@ pub fn find_compiler(options: &BuildOptions) -> Result<Compiler, BuildError> {
 
 fn on_path(exe: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join(exe)).find(|p| p.is_file())
+    std::env::split_paths(&path)
+        .map(|d| d.join(exe))
+        .find(|p| p.is_file())
 }
 
 /// Builds `project` (or finds it in the cache).
-pub fn build(project: &ShimProject, package_dlls: &[PathBuf], options: &BuildOptions) -> Result<BuiltShim, BuildError> {
+pub fn build(
+    project: &ShimProject,
+    package_dlls: &[PathBuf],
+    options: &BuildOptions,
+) -> Result<BuiltShim, BuildError> {
     let key = cache_key(project, package_dlls)?;
     let root = &options.cache_dir;
     fs::create_dir_all(root).map_err(io(root))?;
@@ -215,14 +251,22 @@ pub fn build(project: &ShimProject, package_dlls: &[PathBuf], options: &BuildOpt
     }
     // One builder per key at a time, across processes.
     let lock_path = root.join(format!("{key}.lock"));
-    let lock = fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(io(&lock_path))?;
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io(&lock_path))?;
     fs4::fs_std::FileExt::lock_exclusive(&lock).map_err(io(&lock_path))?;
     let result = (|| {
         if let Ok(c) = fs::read_to_string(&marker) {
             return Ok(done(c.trim().to_string(), true));
         }
         let compiler = find_compiler(options)?;
-        let tmp = tempfile::Builder::new().prefix(&format!(".tmp-{}-", &key[..16])).tempdir_in(root).map_err(io(root))?;
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".tmp-{}-", &key[..16]))
+            .tempdir_in(root)
+            .map_err(io(root))?;
         let work = tmp.path();
         write_project(project, work, package_dlls)?;
         let bin = work.join("bin");
@@ -234,10 +278,16 @@ pub fn build(project: &ShimProject, package_dlls: &[PathBuf], options: &BuildOpt
             let kept = tmp.keep();
             let _ = fs::rename(&kept, &failed);
             return Err(match e {
-                BuildError::Compile { compiler, status, output, .. } => BuildError::Compile {
+                BuildError::Compile {
                     compiler,
                     status,
-                    output: output.replace(&kept.display().to_string(), &failed.display().to_string()),
+                    output,
+                    ..
+                } => BuildError::Compile {
+                    compiler,
+                    status,
+                    output: output
+                        .replace(&kept.display().to_string(), &failed.display().to_string()),
                     source_file: failed.join("Exports.cs"),
                     dir: failed,
                 },
@@ -262,7 +312,12 @@ pub fn build(project: &ShimProject, package_dlls: &[PathBuf], options: &BuildOpt
         fs::rename(&kept, &dir).map_err(io(&dir))?;
         let log = root.join("builds.log");
         if let Ok(mut f) = fs::OpenOptions::new().create(true).append(true).open(&log) {
-            let _ = writeln!(f, "{key} {} {}", project.assembly_name, compiler.kind.name());
+            let _ = writeln!(
+                f,
+                "{key} {} {}",
+                project.assembly_name,
+                compiler.kind.name()
+            );
         }
         Ok(done(compiler.kind.name().to_string(), false))
     })();
@@ -276,17 +331,24 @@ pub fn build(project: &ShimProject, package_dlls: &[PathBuf], options: &BuildOpt
 pub fn framework_references(fw: &Path) -> Result<Vec<PathBuf>, BuildError> {
     // Public facades forward System.Uri and System.Xml(.Linq) types to these;
     // net4x packages name the facades, so the compiler must see the targets.
-    let mut refs: Vec<PathBuf> = ["System.Private.CoreLib.dll", "System.Private.Uri.dll", "System.Private.Xml.dll", "System.Private.Xml.Linq.dll"]
-        .iter()
-        .map(|n| fw.join(n))
-        .filter(|p| p.is_file())
-        .collect();
+    let mut refs: Vec<PathBuf> = [
+        "System.Private.CoreLib.dll",
+        "System.Private.Uri.dll",
+        "System.Private.Xml.dll",
+        "System.Private.Xml.Linq.dll",
+    ]
+    .iter()
+    .map(|n| fw.join(n))
+    .filter(|p| p.is_file())
+    .collect();
     let mut rest: Vec<PathBuf> = fs::read_dir(fw)
         .map_err(io(fw))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             let n = p.file_name().unwrap_or_default().to_string_lossy();
-            n.ends_with(".dll") && !n.starts_with("System.Private.") && !n.starts_with("Microsoft.VisualBasic")
+            n.ends_with(".dll")
+                && !n.starts_with("System.Private.")
+                && !n.starts_with("Microsoft.VisualBasic")
         })
         .collect();
     rest.sort();
@@ -294,7 +356,13 @@ pub fn framework_references(fw: &Path) -> Result<Vec<PathBuf>, BuildError> {
     Ok(refs)
 }
 
-fn compile(compiler: &Compiler, project: &ShimProject, work: &Path, bin: &Path, options: &BuildOptions) -> Result<(), BuildError> {
+fn compile(
+    compiler: &Compiler,
+    project: &ShimProject,
+    work: &Path,
+    bin: &Path,
+    options: &BuildOptions,
+) -> Result<(), BuildError> {
     let mut cmd = Command::new(&compiler.program);
     match compiler.kind {
         CompilerKind::DotnetSdk => {
@@ -310,8 +378,16 @@ fn compile(compiler: &Compiler, project: &ShimProject, work: &Path, bin: &Path, 
             let fw = options
                 .framework_dir
                 .as_ref()
-                .ok_or_else(|| BuildError::NoFramework { compiler: compiler.kind.name().into() })?;
-            cmd.args(["-target:library", "-unsafe", "-nostdlib", "-optimize+", "-nowarn:219,612,618,1702"]);
+                .ok_or_else(|| BuildError::NoFramework {
+                    compiler: compiler.kind.name().into(),
+                })?;
+            cmd.args([
+                "-target:library",
+                "-unsafe",
+                "-nostdlib",
+                "-optimize+",
+                "-nowarn:219,612,618,1702",
+            ]);
             if compiler.kind == CompilerKind::Csc {
                 cmd.args(["-noconfig", "-deterministic", "-nologo"]);
             }
@@ -321,7 +397,10 @@ fn compile(compiler: &Compiler, project: &ShimProject, work: &Path, bin: &Path, 
             for d in &project.package_dlls {
                 cmd.arg(format!("-r:{}", work.join("lib").join(d).display()));
             }
-            cmd.arg(format!("-out:{}", bin.join(format!("{}.dll", project.assembly_name)).display()));
+            cmd.arg(format!(
+                "-out:{}",
+                bin.join(format!("{}.dll", project.assembly_name)).display()
+            ));
             for f in &project.files {
                 if f.path.ends_with(".cs") {
                     cmd.arg(work.join(&f.path));
@@ -340,16 +419,30 @@ fn compile(compiler: &Compiler, project: &ShimProject, work: &Path, bin: &Path, 
         .lines()
         .filter(|l| {
             let low = l.to_ascii_lowercase();
-            (low.contains("error") || low.contains("location of the symbol")) && !low.contains("warning cs")
+            (low.contains("error") || low.contains("location of the symbol"))
+                && !low.contains("warning cs")
         })
         .collect();
-    let mut output = if errors.is_empty() { all.clone() } else { errors.iter().take(60).copied().collect::<Vec<_>>().join("\n") };
+    let mut output = if errors.is_empty() {
+        all.clone()
+    } else {
+        errors
+            .iter()
+            .take(60)
+            .copied()
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     if errors.len() > 60 {
         output.push_str(&format!("\n… {} more error lines", errors.len() - 60));
     }
     Err(BuildError::Compile {
         compiler: compiler.kind.name().into(),
-        status: out.status.code().map(|c| c.to_string()).unwrap_or_else(|| "signal".into()),
+        status: out
+            .status
+            .code()
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "signal".into()),
         output: output.trim_end().to_string(),
         source_file: work.join("Exports.cs"),
         dir: work.to_path_buf(),

@@ -68,7 +68,10 @@ pub struct ShimProject {
 
 impl ShimProject {
     pub fn file(&self, path: &str) -> Option<&str> {
-        self.files.iter().find(|f| f.path == path).map(|f| f.text.as_str())
+        self.files
+            .iter()
+            .find(|f| f.path == path)
+            .map(|f| f.text.as_str())
     }
 }
 
@@ -103,10 +106,22 @@ pub fn generate(plan: &BindingPlan, options: &ShimOptions) -> ShimProject {
     let mut g = Gen::new(plan);
     let exports = g.exports_cs(&assembly);
     let mut files = vec![
-        ShimFile { path: "Exports.cs".into(), text: exports },
-        ShimFile { path: "ShimAbi.cs".into(), text: SHIM_ABI_CS.to_string() },
-        ShimFile { path: format!("{assembly}.csproj"), text: csproj(&assembly, &dlls) },
-        ShimFile { path: format!("{assembly}.runtimeconfig.json"), text: runtimeconfig() },
+        ShimFile {
+            path: "Exports.cs".into(),
+            text: exports,
+        },
+        ShimFile {
+            path: "ShimAbi.cs".into(),
+            text: SHIM_ABI_CS.to_string(),
+        },
+        ShimFile {
+            path: format!("{assembly}.csproj"),
+            text: csproj(&assembly, &dlls),
+        },
+        ShimFile {
+            path: format!("{assembly}.runtimeconfig.json"),
+            text: runtimeconfig(),
+        },
     ];
     files.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
     let sha256 = shim_sha256(&files);
@@ -141,7 +156,9 @@ fn csproj(assembly: &str, dlls: &[String]) -> String {
     s.push_str("    <!-- Restore needs no feed: the only references are the files in lib/. -->\n");
     s.push_str("    <RestoreSources>$(MSBuildProjectDirectory)/lib</RestoreSources>\n");
     s.push_str("    <RestoreIgnoreFailedSources>true</RestoreIgnoreFailedSources>\n");
-    s.push_str("    <DisableImplicitNuGetFallbackFolder>true</DisableImplicitNuGetFallbackFolder>\n");
+    s.push_str(
+        "    <DisableImplicitNuGetFallbackFolder>true</DisableImplicitNuGetFallbackFolder>\n",
+    );
     s.push_str("  </PropertyGroup>\n");
     if !dlls.is_empty() {
         s.push_str("  <ItemGroup>\n");
@@ -222,7 +239,10 @@ impl<'p> Gen<'p> {
             if let Some(rest) = s.item.strip_prefix("M ")
                 && let Some((decl, tail)) = rest.split_once("::")
             {
-                let name: String = tail.chars().take_while(|c| *c != '(' && *c != '`' && *c != '<').collect();
+                let name: String = tail
+                    .chars()
+                    .take_while(|c| *c != '(' && *c != '`' && *c != '<')
+                    .collect();
                 span_groups.insert((decl.to_string(), name));
             }
         }
@@ -252,7 +272,9 @@ impl<'p> Gen<'p> {
         let mut methods = String::new();
         let mut statics = String::new();
         for item in &self.plan.items {
-            let Some(ep) = item.entry_point.clone() else { continue };
+            let Some(ep) = item.entry_point.clone() else {
+                continue;
+            };
             self.tmp = 0;
             match self.export(item, &ep) {
                 Ok((text, st)) => {
@@ -261,7 +283,11 @@ impl<'p> Gen<'p> {
                     self.exported.push(ep);
                 }
                 Err(why) => {
-                    let _ = writeln!(methods, "        // not generated: {ep}: {}\n", one_line(&why));
+                    let _ = writeln!(
+                        methods,
+                        "        // not generated: {ep}: {}\n",
+                        one_line(&why)
+                    );
                     self.not_generated.push((ep, why));
                 }
             }
@@ -271,14 +297,23 @@ impl<'p> Gen<'p> {
         let _ = writeln!(
             s,
             "// Shim of .NET package {} {} (assembly {} {}), Mochi package `{}`; generator {}.",
-            self.plan.package_id, self.plan.version, self.plan.assembly, self.plan.assembly_version, self.plan.package, GENERATOR_VERSION
+            self.plan.package_id,
+            self.plan.version,
+            self.plan.assembly,
+            self.plan.assembly_version,
+            self.plan.package,
+            GENERATOR_VERSION
         );
         s.push_str("// ABI: docs/hosting.md (version 1); layout and conventions: docs/shims.md.\n");
         s.push_str("using System;\nusing System.Collections.Generic;\nusing System.Globalization;\nusing System.Reflection;\nusing System.Runtime.InteropServices;\nusing Mochi.Interop;\n\n");
         let _ = writeln!(s, "namespace {assembly}\n{{");
         for (k, v) in &self.entries {
             let (kc, vc) = (k.cs_slot(), v.cs_slot());
-            let _ = writeln!(s, "    [StructLayout(LayoutKind.Sequential)]\n    public struct {}\n    {{\n        public {kc} Key;\n        public {vc} Value;\n    }}\n", entry_struct(k, v));
+            let _ = writeln!(
+                s,
+                "    [StructLayout(LayoutKind.Sequential)]\n    public struct {}\n    {{\n        public {kc} Key;\n        public {vc} Value;\n    }}\n",
+                entry_struct(k, v)
+            );
         }
         s.push_str("    public static unsafe class Exports\n    {\n");
         if !statics.is_empty() {
@@ -313,7 +348,9 @@ impl<'p> Gen<'p> {
                 ));
                 body.push(format!("{decl_cs} {SELF} = ({decl_cs}){RECV};"));
             } else {
-                body.push(format!("{decl_cs} {SELF} = ShimAbi.Receiver<{decl_cs}>(self);"));
+                body.push(format!(
+                    "{decl_cs} {SELF} = ShimAbi.Receiver<{decl_cs}>(self);"
+                ));
             }
         }
 
@@ -337,7 +374,8 @@ impl<'p> Gen<'p> {
                 continue;
             }
             let name = cs_ident(p.name.as_deref().unwrap_or(&p.clr_name));
-            let form = Form::of(&p.marshal).map_err(|e| format!("parameter {}: {e}", p.clr_name))?;
+            let form =
+                Form::of(&p.marshal).map_err(|e| format!("parameter {}: {e}", p.clr_name))?;
             let src = self.declare_params(&mut sig, &name, &form);
             let mut pre = Vec::new();
             let expr = self.read(&p.marshal, &src, &ty, &mut pre)?;
@@ -352,14 +390,28 @@ impl<'p> Gen<'p> {
         } else {
             Some(Form::of(&item.returns.marshal).map_err(|e| format!("result: {e}"))?)
         };
-        let dst = ret_form.as_ref().map(|f| self.declare_results(&mut sig, RESULT, f));
+        let dst = ret_form
+            .as_ref()
+            .map(|f| self.declare_results(&mut sig, RESULT, f));
         sig.push(format!("MochiError* {ERR}"));
 
         // The call.
         // Members of a struct act on the box (not a copy): through reflection.
-        let reflect = self.span_groups.contains(&(item.target.declaring_type.clone(), item.target.member.clone()))
-            || (is_struct_recv && item.kind == ItemKind::Method);
-        let call = self.call(item, &decl, &decl_cs, &args, &ptypes, reflect, ep, &mut body, &mut statics)?;
+        let reflect = self.span_groups.contains(&(
+            item.target.declaring_type.clone(),
+            item.target.member.clone(),
+        )) || (is_struct_recv && item.kind == ItemKind::Method);
+        let call = self.call(
+            item,
+            &decl,
+            &decl_cs,
+            &args,
+            &ptypes,
+            reflect,
+            ep,
+            &mut body,
+            &mut statics,
+        )?;
         let ret_ty = parse_type(&item.returns.clr_type)?;
         match (&dst, item.returns.from) {
             (None, _) => {
@@ -373,7 +425,11 @@ impl<'p> Gen<'p> {
                     ReturnFrom::Value => {
                         let c = call.ok_or("no value to return")?;
                         body.push(format!("var {VALUE} = {c};"));
-                        value_ty = if item.is_async { ret_ty.element().unwrap_or(ret_ty.clone()) } else { ret_ty.clone() };
+                        value_ty = if item.is_async {
+                            ret_ty.element().unwrap_or(ret_ty.clone())
+                        } else {
+                            ret_ty.clone()
+                        };
                     }
                     ReturnFrom::OutParam(i) => {
                         if let Some(c) = call {
@@ -394,8 +450,16 @@ impl<'p> Gen<'p> {
                             body.push(format!("{} {VALUE} = ({c}) ? {l} : null;", inner.cs()));
                             value_ty = inner;
                         } else {
-                            let n = ClrType { name: "System.Nullable`1".into(), args: vec![inner], suffixes: vec![] };
-                            body.push(format!("{} {VALUE} = ({c}) ? ({}){l} : null;", n.cs(), n.cs()));
+                            let n = ClrType {
+                                name: "System.Nullable`1".into(),
+                                args: vec![inner],
+                                suffixes: vec![],
+                            };
+                            body.push(format!(
+                                "{} {VALUE} = ({c}) ? ({}){l} : null;",
+                                n.cs(),
+                                n.cs()
+                            ));
                             value_ty = n;
                         }
                     }
@@ -422,7 +486,10 @@ impl<'p> Gen<'p> {
             let _ = writeln!(t, "                {b}");
         }
         t.push_str("                return ShimAbi.StatusOk;\n            }\n");
-        let _ = writeln!(t, "            catch (Exception mochi__e)\n            {{\n                return ShimAbi.Fail(mochi__e, {ERR});\n            }}\n        }}\n");
+        let _ = writeln!(
+            t,
+            "            catch (Exception mochi__e)\n            {{\n                return ShimAbi.Fail(mochi__e, {ERR});\n            }}\n        }}\n"
+        );
         Ok((t, statics))
     }
 
@@ -513,7 +580,13 @@ impl<'p> Gen<'p> {
     }
 
     /// A C# expression of type `ty` reading `src` marshalled as `m`; loops go to `pre`.
-    fn read(&mut self, m: &Marshal, src: &Src, ty: &ClrType, pre: &mut Vec<String>) -> Result<String, String> {
+    fn read(
+        &mut self,
+        m: &Marshal,
+        src: &Src,
+        ty: &ClrType,
+        pre: &mut Vec<String>,
+    ) -> Result<String, String> {
         let one = |s: &Src| match s {
             Src::One(x) => Ok(x.clone()),
             _ => Err(format!("internal: expected one slot for {m:?}")),
@@ -567,7 +640,9 @@ impl<'p> Gen<'p> {
                 let u = self.read(underlying, src, ty, pre)?;
                 format!("({})({u})", ty.cs())
             }
-            Marshal::Optional(inner) if matches!(**inner, Marshal::Optional(_)) => return self.read(inner, src, ty, pre),
+            Marshal::Optional(inner) if matches!(**inner, Marshal::Optional(_)) => {
+                return self.read(inner, src, ty, pre);
+            }
             Marshal::Optional(inner) => {
                 if is_reference_like(inner) {
                     if let Marshal::Handle(_) = &**inner {
@@ -578,14 +653,20 @@ impl<'p> Gen<'p> {
                 let Src::Opt(has, isrc) = src else {
                     return Err("internal: optional without a presence flag".into());
                 };
-                let inner_ty = if ty.is_nullable_value() { ty.element().unwrap_or(ty.clone()) } else { ty.clone() };
+                let inner_ty = if ty.is_nullable_value() {
+                    ty.element().unwrap_or(ty.clone())
+                } else {
+                    ty.clone()
+                };
                 let e = self.read(inner, isrc, &inner_ty, pre)?;
                 let n = ty.cs();
                 format!("({has} != 0 ? ({n})({e}) : ({n})null)")
             }
             Marshal::List { collection, elem } => {
                 let (p, l) = two(src)?;
-                let ety = ty.element().ok_or_else(|| format!("no element type in {}", ty.cs()))?;
+                let ety = ty
+                    .element()
+                    .ok_or_else(|| format!("no element type in {}", ty.cs()))?;
                 let ecs = ety.cs();
                 let t = self.fresh("list");
                 let i = self.fresh("i");
@@ -619,8 +700,18 @@ impl<'p> Gen<'p> {
                 let t = self.fresh("map");
                 let i = self.fresh("i");
                 let mut inner_pre = Vec::new();
-                let k = self.read(key, &slot_src(&kf, &format!("{p}[{i}].Key")), &args[0], &mut inner_pre)?;
-                let v = self.read(value, &slot_src(&vf, &format!("{p}[{i}].Value")), &args[1], &mut inner_pre)?;
+                let k = self.read(
+                    key,
+                    &slot_src(&kf, &format!("{p}[{i}].Key")),
+                    &args[0],
+                    &mut inner_pre,
+                )?;
+                let v = self.read(
+                    value,
+                    &slot_src(&vf, &format!("{p}[{i}].Value")),
+                    &args[1],
+                    &mut inner_pre,
+                )?;
                 if !inner_pre.is_empty() {
                     return Err("nested collection".into());
                 }
@@ -635,7 +726,14 @@ impl<'p> Gen<'p> {
     }
 
     /// Statements writing `v` (of type `ty`, marshalled as `m`) to `dst`.
-    fn write(&mut self, m: &Marshal, v: &str, ty: &ClrType, dst: &Dst, out: &mut Vec<String>) -> Result<(), String> {
+    fn write(
+        &mut self,
+        m: &Marshal,
+        v: &str,
+        ty: &ClrType,
+        dst: &Dst,
+        out: &mut Vec<String>,
+    ) -> Result<(), String> {
         let one = |d: &Dst| match d {
             Dst::One(x) => Ok(x.clone()),
             _ => Err(format!("internal: expected one result slot for {m:?}")),
@@ -647,14 +745,20 @@ impl<'p> Gen<'p> {
         match m {
             Marshal::Unit => {}
             Marshal::Bool => out.push(format!("*{} = {v} ? (byte)1 : (byte)0;", one(dst)?)),
-            Marshal::I8 | Marshal::U8 | Marshal::I16 | Marshal::U16 | Marshal::I32 | Marshal::U32 | Marshal::I64 => {
-                out.push(format!("*{} = {v};", one(dst)?))
-            }
+            Marshal::I8
+            | Marshal::U8
+            | Marshal::I16
+            | Marshal::U16
+            | Marshal::I32
+            | Marshal::U32
+            | Marshal::I64 => out.push(format!("*{} = {v};", one(dst)?)),
             Marshal::U64 => out.push(format!("*{} = checked((long){v});", one(dst)?)),
             Marshal::ISize => out.push(format!("*{} = (long){v};", one(dst)?)),
             Marshal::USize => out.push(format!("*{} = checked((long)(ulong){v});", one(dst)?)),
             Marshal::F32 | Marshal::F64 => out.push(format!("*{} = {v};", one(dst)?)),
-            Marshal::Char | Marshal::Utf8String | Marshal::Scalar(_) if !matches!(m, Marshal::Scalar(ScalarEncoding::TimeSpanTicks)) => {
+            Marshal::Char | Marshal::Utf8String | Marshal::Scalar(_)
+                if !matches!(m, Marshal::Scalar(ScalarEncoding::TimeSpanTicks)) =>
+            {
                 let (p, l) = two(dst)?;
                 let f = match m {
                     Marshal::Char => "WriteChar",
@@ -667,8 +771,12 @@ impl<'p> Gen<'p> {
                 };
                 out.push(format!("ShimAbi.{f}({v}, {p}, {l});"));
             }
-            Marshal::Scalar(_) | Marshal::Char | Marshal::Utf8String => out.push(format!("*{} = ({v}).Ticks;", one(dst)?)),
-            Marshal::Any | Marshal::Handle(_) => out.push(format!("*{} = ShimAbi.NewHandle({v});", one(dst)?)),
+            Marshal::Scalar(_) | Marshal::Char | Marshal::Utf8String => {
+                out.push(format!("*{} = ({v}).Ticks;", one(dst)?))
+            }
+            Marshal::Any | Marshal::Handle(_) => {
+                out.push(format!("*{} = ShimAbi.NewHandle({v});", one(dst)?))
+            }
             Marshal::Enum { underlying, .. } => {
                 if **underlying == Marshal::U64 {
                     out.push(format!("*{} = checked((long)(ulong){v});", one(dst)?))
@@ -676,7 +784,9 @@ impl<'p> Gen<'p> {
                     out.push(format!("*{} = (long){v};", one(dst)?))
                 }
             }
-            Marshal::Optional(inner) if matches!(**inner, Marshal::Optional(_)) => return self.write(inner, v, ty, dst, out),
+            Marshal::Optional(inner) if matches!(**inner, Marshal::Optional(_)) => {
+                return self.write(inner, v, ty, dst, out);
+            }
             Marshal::Optional(inner) => {
                 if is_reference_like(inner) {
                     return self.write(inner, v, ty, dst, out);
@@ -684,7 +794,11 @@ impl<'p> Gen<'p> {
                 let Dst::Opt(has, idst) = dst else {
                     return Err("internal: optional result without a presence flag".into());
                 };
-                let inner_ty = if ty.is_nullable_value() { ty.element().unwrap_or(ty.clone()) } else { ty.clone() };
+                let inner_ty = if ty.is_nullable_value() {
+                    ty.element().unwrap_or(ty.clone())
+                } else {
+                    ty.clone()
+                };
                 let t = self.fresh("opt");
                 out.push(format!("{} {t} = {v};", ty.cs()));
                 let mut w = Vec::new();
@@ -701,7 +815,9 @@ impl<'p> Gen<'p> {
             }
             Marshal::List { elem, .. } => {
                 let (p, l) = two(dst)?;
-                let ety = ty.element().ok_or_else(|| format!("no element type in {}", ty.cs()))?;
+                let ety = ty
+                    .element()
+                    .ok_or_else(|| format!("no element type in {}", ty.cs()))?;
                 let ecs = ety.cs();
                 let ef = Form::element(elem)?;
                 let slot = ef.cs_slot();
@@ -722,9 +838,13 @@ impl<'p> Gen<'p> {
                         str_of(elem, &format!("{items}[{i}]"))?
                     ));
                 }
-                s.push(format!("byte* {block} = ShimAbi.Alloc((long){n} * sizeof({slot}) + {bytes});"));
+                s.push(format!(
+                    "byte* {block} = ShimAbi.Alloc((long){n} * sizeof({slot}) + {bytes});"
+                ));
                 s.push(format!("{slot}* {arr} = ({slot}*){block};"));
-                s.push(format!("byte* {tail} = {block} + (long){n} * sizeof({slot});"));
+                s.push(format!(
+                    "byte* {tail} = {block} + (long){n} * sizeof({slot});"
+                ));
                 s.push(format!(
                     "for (int {i} = 0; {i} < {n}; {i}++)\n{{\n    {arr}[{i}] = {};\n}}",
                     slot_out(elem, &ef, &format!("{items}[{i}]"), &tail)?
@@ -756,17 +876,30 @@ impl<'p> Gen<'p> {
                 s.push(format!("long {bytes} = 0;"));
                 let mut count = Vec::new();
                 if kf == Form::Str {
-                    count.push(format!("    {bytes} += ShimAbi.Utf8Count({});", str_of(key, &format!("{items}[{i}].Key"))?));
+                    count.push(format!(
+                        "    {bytes} += ShimAbi.Utf8Count({});",
+                        str_of(key, &format!("{items}[{i}].Key"))?
+                    ));
                 }
                 if vf == Form::Str {
-                    count.push(format!("    {bytes} += ShimAbi.Utf8Count({});", str_of(value, &format!("{items}[{i}].Value"))?));
+                    count.push(format!(
+                        "    {bytes} += ShimAbi.Utf8Count({});",
+                        str_of(value, &format!("{items}[{i}].Value"))?
+                    ));
                 }
                 if !count.is_empty() {
-                    s.push(format!("for (int {i} = 0; {i} < {n}; {i}++)\n{{\n{}\n}}", count.join("\n")));
+                    s.push(format!(
+                        "for (int {i} = 0; {i} < {n}; {i}++)\n{{\n{}\n}}",
+                        count.join("\n")
+                    ));
                 }
-                s.push(format!("byte* {block} = ShimAbi.Alloc((long){n} * sizeof({es}) + {bytes});"));
+                s.push(format!(
+                    "byte* {block} = ShimAbi.Alloc((long){n} * sizeof({es}) + {bytes});"
+                ));
                 s.push(format!("{es}* {arr} = ({es}*){block};"));
-                s.push(format!("byte* {tail} = {block} + (long){n} * sizeof({es});"));
+                s.push(format!(
+                    "byte* {tail} = {block} + (long){n} * sizeof({es});"
+                ));
                 s.push(format!(
                     "for (int {i} = 0; {i} < {n}; {i}++)\n{{\n    {arr}[{i}].Key = {};\n    {arr}[{i}].Value = {};\n}}",
                     slot_out(key, &kf, &format!("{items}[{i}].Key"), &tail)?,
@@ -795,9 +928,17 @@ impl<'p> Gen<'p> {
         statics: &mut String,
     ) -> Result<Option<String>, String> {
         let t = &item.target;
-        let on = if item.receiver.is_some() { SELF.to_string() } else { decl_cs.to_string() };
+        let on = if item.receiver.is_some() {
+            SELF.to_string()
+        } else {
+            decl_cs.to_string()
+        };
         let awaited = |c: String| {
-            if item.is_async { format!("{c}.ConfigureAwait(false).GetAwaiter().GetResult()") } else { c }
+            if item.is_async {
+                format!("{c}.ConfigureAwait(false).GetAwaiter().GetResult()")
+            } else {
+                c
+            }
         };
         let a = args.join(", ");
         Ok(match item.kind {
@@ -812,7 +953,10 @@ impl<'p> Gen<'p> {
             ItemKind::Method | ItemKind::StaticMethod => {
                 if reflect {
                     let c = self.reflect_call(item, decl, ptypes, args, ep, body, statics)?;
-                    if item.returns.marshal == Marshal::Unit && !item.is_async && item.returns.from == ReturnFrom::Value {
+                    if item.returns.marshal == Marshal::Unit
+                        && !item.is_async
+                        && item.returns.from == ReturnFrom::Value
+                    {
                         body.push(format!("{c};"));
                         return Ok(None);
                     }
@@ -823,7 +967,11 @@ impl<'p> Gen<'p> {
                     let generic = if t.generic_arguments.is_empty() {
                         String::new()
                     } else {
-                        let g: Result<Vec<String>, String> = t.generic_arguments.iter().map(|x| parse_type(x).map(|c| c.cs())).collect();
+                        let g: Result<Vec<String>, String> = t
+                            .generic_arguments
+                            .iter()
+                            .map(|x| parse_type(x).map(|c| c.cs()))
+                            .collect();
                         format!("<{}>", g?.join(", "))
                     };
                     Some(awaited(format!("{on}.{}{generic}({a})", t.member)))
@@ -844,14 +992,23 @@ impl<'p> Gen<'p> {
                 let index = if idx.is_empty() {
                     "null".to_string()
                 } else {
-                    format!("new object[] {{ {} }}", idx.iter().map(|a| format!("(object)({a})")).collect::<Vec<_>>().join(", "))
+                    format!(
+                        "new object[] {{ {} }}",
+                        idx.iter()
+                            .map(|a| format!("(object)({a})"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
                 };
                 body.push(format!("typeof({decl_cs}).GetProperty(\"{prop}\").SetValue({RECV}, (object)({last}), {index});"));
                 None
             }
             ItemKind::FieldSet if self.structs.contains(&t.declaring_type) => {
                 let v = args.first().ok_or("field setter without a value")?;
-                body.push(format!("typeof({decl_cs}).GetField(\"{}\").SetValue({RECV}, (object)({v}));", t.member));
+                body.push(format!(
+                    "typeof({decl_cs}).GetField(\"{}\").SetValue({RECV}, (object)({v}));",
+                    t.member
+                ));
                 None
             }
             ItemKind::Setter | ItemKind::StaticSetter => {
@@ -871,12 +1028,16 @@ impl<'p> Gen<'p> {
                 None
             }
             ItemKind::Upcast => {
-                let target = parse_type(t.parameter_types.first().ok_or("upcast without a target")?)?;
+                let target =
+                    parse_type(t.parameter_types.first().ok_or("upcast without a target")?)?;
                 Some(format!("({}){RECV}", target.cs()))
             }
             ItemKind::Downcast => {
                 let o = self.fresh("o");
-                body.push(format!("object {o} = {};", args.first().ok_or("downcast without a value")?));
+                body.push(format!(
+                    "object {o} = {};",
+                    args.first().ok_or("downcast without a value")?
+                ));
                 Some(format!("{o} is {decl_cs} ? {o} : null"))
             }
         })
@@ -900,15 +1061,27 @@ impl<'p> Gen<'p> {
         }
         let is_ctor = item.kind == ItemKind::Constructor;
         let field = format!("mochi__m_{ep}");
-        let info = if is_ctor { "ConstructorInfo" } else { "MethodInfo" };
+        let info = if is_ctor {
+            "ConstructorInfo"
+        } else {
+            "MethodInfo"
+        };
         let _ = writeln!(statics, "        static {info} {field};");
         let types: Vec<String> = ptypes.iter().map(ClrType::type_of).collect();
         let types = format!("new Type[] {{ {} }}", types.join(", "));
         let lookup = if is_ctor {
             format!("typeof({}).GetConstructor({types})", decl.cs())
         } else {
-            let flags = if item.receiver.is_some() { "BindingFlags.Public | BindingFlags.Instance" } else { "BindingFlags.Public | BindingFlags.Static" };
-            format!("typeof({}).GetMethod(\"{}\", {flags}, null, {types}, null)", decl.cs(), item.target.member)
+            let flags = if item.receiver.is_some() {
+                "BindingFlags.Public | BindingFlags.Instance"
+            } else {
+                "BindingFlags.Public | BindingFlags.Static"
+            };
+            format!(
+                "typeof({}).GetMethod(\"{}\", {flags}, null, {types}, null)",
+                decl.cs(),
+                item.target.member
+            )
         };
         let mi = self.fresh("mi");
         body.push(format!(
@@ -916,14 +1089,26 @@ impl<'p> Gen<'p> {
             cs_escape(&item.source)
         ));
         let argv = self.fresh("args");
-        let plain: Vec<String> = args.iter().map(|a| a.strip_prefix("out ").unwrap_or(a).to_string()).collect();
+        let plain: Vec<String> = args
+            .iter()
+            .map(|a| a.strip_prefix("out ").unwrap_or(a).to_string())
+            .collect();
         let init: Vec<String> = args
             .iter()
             .zip(ptypes)
-            .map(|(a, t)| if a.starts_with("out ") { format!("default({})", t.without_byref().cs()) } else { a.clone() })
+            .map(|(a, t)| {
+                if a.starts_with("out ") {
+                    format!("default({})", t.without_byref().cs())
+                } else {
+                    a.clone()
+                }
+            })
             .map(|a| format!("(object)({a})"))
             .collect();
-        body.push(format!("object[] {argv} = new object[] {{ {} }};", init.join(", ")));
+        body.push(format!(
+            "object[] {argv} = new object[] {{ {} }};",
+            init.join(", ")
+        ));
         let invoke = if is_ctor {
             format!("{mi}.Invoke(BindingFlags.DoNotWrapExceptions, null, {argv}, null)")
         } else {
@@ -938,10 +1123,18 @@ impl<'p> Gen<'p> {
         body.push(format!("object {r} = {invoke};"));
         for (i, a) in args.iter().enumerate() {
             if a.starts_with("out ") {
-                body.push(format!("{} = ({}){argv}[{i}];", plain[i], ptypes[i].without_byref().cs()));
+                body.push(format!(
+                    "{} = ({}){argv}[{i}];",
+                    plain[i],
+                    ptypes[i].without_byref().cs()
+                ));
             }
         }
-        let ret = if is_ctor { decl.clone() } else { parse_type(&item.returns.clr_type)? };
+        let ret = if is_ctor {
+            decl.clone()
+        } else {
+            parse_type(&item.returns.clr_type)?
+        };
         if ret.name == "System.Void" && ret.suffixes.is_empty() {
             return Ok(format!("GC.KeepAlive({r})"));
         }
@@ -971,11 +1164,16 @@ fn str_of(m: &Marshal, x: &str) -> Result<String, String> {
         Marshal::Utf8String => x.to_string(),
         Marshal::Char => format!("{x}.ToString()"),
         Marshal::Scalar(ScalarEncoding::GuidD) => format!("{x}.ToString(\"D\")"),
-        Marshal::Scalar(ScalarEncoding::UriString) => format!("({x} == null ? null : {x}.OriginalString)"),
-        Marshal::Scalar(ScalarEncoding::DateTimeIso8601) | Marshal::Scalar(ScalarEncoding::DateTimeOffsetIso8601) => {
+        Marshal::Scalar(ScalarEncoding::UriString) => {
+            format!("({x} == null ? null : {x}.OriginalString)")
+        }
+        Marshal::Scalar(ScalarEncoding::DateTimeIso8601)
+        | Marshal::Scalar(ScalarEncoding::DateTimeOffsetIso8601) => {
             format!("{x}.ToString(\"O\", CultureInfo.InvariantCulture)")
         }
-        Marshal::Scalar(ScalarEncoding::DecimalString) => format!("{x}.ToString(CultureInfo.InvariantCulture)"),
+        Marshal::Scalar(ScalarEncoding::DecimalString) => {
+            format!("{x}.ToString(CultureInfo.InvariantCulture)")
+        }
         Marshal::Optional(inner) if is_reference_like(inner) => str_of(inner, x)?,
         other => return Err(format!("not a string form: {other:?}")),
     })
@@ -992,7 +1190,9 @@ fn slot_out(m: &Marshal, f: &Form, x: &str, tail: &str) -> Result<String, String
             Marshal::U64 => format!("checked((long){x})"),
             Marshal::USize => format!("checked((long)(ulong){x})"),
             Marshal::Scalar(ScalarEncoding::TimeSpanTicks) => format!("{x}.Ticks"),
-            Marshal::Enum { underlying, .. } if **underlying == Marshal::U64 => format!("checked((long)(ulong){x})"),
+            Marshal::Enum { underlying, .. } if **underlying == Marshal::U64 => {
+                format!("checked((long)(ulong){x})")
+            }
             _ => format!("(long){x}"),
         },
         _ => return Err(format!("no slot form for {m:?}")),
@@ -1004,7 +1204,10 @@ fn null_or(v: &str, p: &str, l: &str, body: &[String]) -> String {
     let ind = |s: &String| s.replace('\n', "\n                    ");
     format!(
         "if ({v} == null)\n                {{\n                    *{p} = null;\n                    *{l} = -1;\n                }}\n                else\n                {{\n                    {}\n                }}",
-        body.iter().map(ind).collect::<Vec<_>>().join("\n                    ")
+        body.iter()
+            .map(ind)
+            .collect::<Vec<_>>()
+            .join("\n                    ")
     )
 }
 

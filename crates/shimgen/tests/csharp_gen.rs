@@ -14,7 +14,10 @@ use shimgen::build::{BuildOptions, CompilerKind};
 use shimgen::csharp::{self, ShimOptions};
 
 fn mcs_available() -> bool {
-    std::process::Command::new("mcs").arg("--version").output().is_ok_and(|o| o.status.success())
+    std::process::Command::new("mcs")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 fn build_options(cache: &Path) -> Option<BuildOptions> {
@@ -35,7 +38,8 @@ fn abi_fixture_dll(dir: &Path) -> Option<PathBuf> {
     for r in shimgen::build::framework_references(&fw).unwrap() {
         cmd.arg(format!("-r:{}", r.display()));
     }
-    cmd.arg(format!("-out:{}", out.display())).arg(common::repo_root().join("fixtures/abi/AbiFixture.cs"));
+    cmd.arg(format!("-out:{}", out.display()))
+        .arg(common::repo_root().join("fixtures/abi/AbiFixture.cs"));
     let st = cmd.status().ok()?;
     assert!(st.success());
     Some(out)
@@ -49,22 +53,52 @@ fn abi_fixture_shim_compiles_with_mcs() {
         return;
     };
     let dll = abi_fixture_dll(dir.path()).unwrap();
-    let (_, out) = common::bind_file(&dll, "Mochi.Fixtures.Abi", BindOptions { package: "abi_fixture".into(), ..Default::default() });
-    let project = csharp::generate(&out.plan, &ShimOptions { package_dlls: vec!["Mochi.Fixtures.Abi.dll".into()] });
-    assert!(project.not_generated.is_empty(), "{:?}", project.not_generated);
-    let built = shimgen::build::build(&project, &[dll.clone()], &opts).unwrap_or_else(|e| panic!("{e}"));
+    let (_, out) = common::bind_file(
+        &dll,
+        "Mochi.Fixtures.Abi",
+        BindOptions {
+            package: "abi_fixture".into(),
+            ..Default::default()
+        },
+    );
+    let project = csharp::generate(
+        &out.plan,
+        &ShimOptions {
+            package_dlls: vec!["Mochi.Fixtures.Abi.dll".into()],
+        },
+    );
+    assert!(
+        project.not_generated.is_empty(),
+        "{:?}",
+        project.not_generated
+    );
+    let built =
+        shimgen::build::build(&project, &[dll.clone()], &opts).unwrap_or_else(|e| panic!("{e}"));
     assert!(!built.cache_hit);
     assert!(built.assembly.is_file());
     let again = shimgen::build::build(&project, &[dll], &opts).unwrap();
     assert!(again.cache_hit);
     let log = std::fs::read_to_string(dir.path().join("cache/builds.log")).unwrap();
-    assert_eq!(log.lines().count(), 1, "the second build compiled again: {log}");
+    assert_eq!(
+        log.lines().count(),
+        1,
+        "the second build compiled again: {log}"
+    );
 }
 
 fn fixture_mono() -> BTreeMap<String, Vec<Vec<String>>> {
     let mut m = BTreeMap::new();
-    m.insert("Fixture.Box`1".to_string(), vec![vec!["System.String".to_string()], vec!["System.Int32".to_string()]]);
-    m.insert("Fixture.Generic::Echo``1".to_string(), vec![vec!["Fixture.Circle".to_string()]]);
+    m.insert(
+        "Fixture.Box`1".to_string(),
+        vec![
+            vec!["System.String".to_string()],
+            vec!["System.Int32".to_string()],
+        ],
+    );
+    m.insert(
+        "Fixture.Generic::Echo``1".to_string(),
+        vec![vec!["Fixture.Circle".to_string()]],
+    );
     m
 }
 
@@ -80,33 +114,75 @@ fn bindings_fixture_shim_snapshot_and_compile() {
     let (_, out) = common::bind_file(
         &cs,
         "Fixture.Bindings",
-        BindOptions { package: "fx".into(), version: "1.0.0".into(), monomorphise: fixture_mono(), ..Default::default() },
+        BindOptions {
+            package: "fx".into(),
+            version: "1.0.0".into(),
+            monomorphise: fixture_mono(),
+            ..Default::default()
+        },
     );
-    let opts = ShimOptions { package_dlls: vec!["Bindings.dll".into()] };
+    let opts = ShimOptions {
+        package_dlls: vec!["Bindings.dll".into()],
+    };
     let project = csharp::generate(&out.plan, &opts);
     // Deterministic: the same plan gives the same bytes and hash.
     assert_eq!(project, csharp::generate(&out.plan, &opts));
     assert_eq!(project.sha256, csharp::shim_sha256(&project.files));
     let paths: Vec<&str> = project.files.iter().map(|f| f.path.as_str()).collect();
-    assert_eq!(paths, ["Exports.cs", "Mochi.Shim.Fx.csproj", "Mochi.Shim.Fx.runtimeconfig.json", "ShimAbi.cs"]);
+    assert_eq!(
+        paths,
+        [
+            "Exports.cs",
+            "Mochi.Shim.Fx.csproj",
+            "Mochi.Shim.Fx.runtimeconfig.json",
+            "ShimAbi.cs"
+        ]
+    );
     assert_eq!(project.file("ShimAbi.cs"), Some(csharp::SHIM_ABI_CS));
     let exports = project.file("Exports.cs").unwrap();
     // Every item with an entry point is exported, except nested lists (no ABI form).
-    let with_ep = out.plan.items.iter().filter(|i| i.entry_point.is_some()).count();
-    assert_eq!(project.exported.len() + project.not_generated.len(), with_ep);
-    let ng: Vec<&str> = project.not_generated.iter().map(|(e, _)| e.as_str()).collect();
+    let with_ep = out
+        .plan
+        .items
+        .iter()
+        .filter(|i| i.entry_point.is_some())
+        .count();
+    assert_eq!(
+        project.exported.len() + project.not_generated.len(),
+        with_ep
+    );
+    let ng: Vec<&str> = project
+        .not_generated
+        .iter()
+        .map(|(e, _)| e.as_str())
+        .collect();
     assert_eq!(ng, ["mochi_fx_collections_jagged"]);
     for ep in &project.exported {
-        assert!(exports.contains(&format!("[UnmanagedCallersOnly(EntryPoint = \"{ep}\")]")), "{ep}");
+        assert!(
+            exports.contains(&format!("[UnmanagedCallersOnly(EntryPoint = \"{ep}\")]")),
+            "{ep}"
+        );
     }
-    assert_eq!(exports.matches("catch (Exception mochi__e)").count(), project.exported.len(), "every export catches");
+    assert_eq!(
+        exports.matches("catch (Exception mochi__e)").count(),
+        project.exported.len(),
+        "every export catches"
+    );
     // mcs limits: no string concatenation with `+` in generated code.
     assert!(!exports.contains("\" + "), "string + in generated code");
     insta::assert_snapshot!("fixture_exports_cs", exports);
-    insta::assert_snapshot!("fixture_csproj", project.file("Mochi.Shim.Fx.csproj").unwrap());
-    insta::assert_snapshot!("fixture_runtimeconfig", project.file("Mochi.Shim.Fx.runtimeconfig.json").unwrap());
+    insta::assert_snapshot!(
+        "fixture_csproj",
+        project.file("Mochi.Shim.Fx.csproj").unwrap()
+    );
+    insta::assert_snapshot!(
+        "fixture_runtimeconfig",
+        project.file("Mochi.Shim.Fx.runtimeconfig.json").unwrap()
+    );
 
-    let Some(bopts) = build_options(&dir.path().join("cache")) else { return };
+    let Some(bopts) = build_options(&dir.path().join("cache")) else {
+        return;
+    };
     let built = shimgen::build::build(&project, &[cs], &bopts).unwrap_or_else(|e| panic!("{e}"));
     assert!(built.assembly.is_file());
 }
@@ -121,7 +197,14 @@ fn newtonsoft_shim_slice_snapshot_and_full_compile() {
         eprintln!("skipped: {NEWTONSOFT} missing");
         return;
     }
-    let (_, out) = common::bind_file(Path::new(NEWTONSOFT), "Newtonsoft.Json", BindOptions { package: "json".into(), ..Default::default() });
+    let (_, out) = common::bind_file(
+        Path::new(NEWTONSOFT),
+        "Newtonsoft.Json",
+        BindOptions {
+            package: "json".into(),
+            ..Default::default()
+        },
+    );
     let mut slice = out.plan.clone();
     slice.items.retain(|i| {
         let a = i.alias.as_str();
@@ -134,15 +217,35 @@ fn newtonsoft_shim_slice_snapshot_and_full_compile() {
             || a == "JToken_get_Item_object"
     });
     assert!(slice.items.len() > 30, "{}", slice.items.len());
-    let project = csharp::generate(&slice, &ShimOptions { package_dlls: vec!["Newtonsoft.Json.dll".into()] });
-    assert!(project.not_generated.is_empty(), "{:?}", project.not_generated);
-    insta::assert_snapshot!("newtonsoft_slice_exports_cs", project.file("Exports.cs").unwrap());
+    let project = csharp::generate(
+        &slice,
+        &ShimOptions {
+            package_dlls: vec!["Newtonsoft.Json.dll".into()],
+        },
+    );
+    assert!(
+        project.not_generated.is_empty(),
+        "{:?}",
+        project.not_generated
+    );
+    insta::assert_snapshot!(
+        "newtonsoft_slice_exports_cs",
+        project.file("Exports.cs").unwrap()
+    );
 
-    let full = csharp::generate(&out.plan, &ShimOptions { package_dlls: vec!["Newtonsoft.Json.dll".into()] });
+    let full = csharp::generate(
+        &out.plan,
+        &ShimOptions {
+            package_dlls: vec!["Newtonsoft.Json.dll".into()],
+        },
+    );
     assert!(full.not_generated.len() < 10, "{:?}", full.not_generated);
     let dir = tempfile::tempdir().unwrap();
-    let Some(bopts) = build_options(&dir.path().join("cache")) else { return };
-    let built = shimgen::build::build(&full, &[PathBuf::from(NEWTONSOFT)], &bopts).unwrap_or_else(|e| panic!("{e}"));
+    let Some(bopts) = build_options(&dir.path().join("cache")) else {
+        return;
+    };
+    let built = shimgen::build::build(&full, &[PathBuf::from(NEWTONSOFT)], &bopts)
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(built.assembly.is_file());
 }
 
@@ -150,15 +253,29 @@ fn newtonsoft_shim_slice_snapshot_and_full_compile() {
 #[test]
 fn compile_errors_surface_with_the_generated_file() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(opts) = build_options(&dir.path().join("cache")) else { return };
+    let Some(opts) = build_options(&dir.path().join("cache")) else {
+        return;
+    };
     let dll = abi_fixture_dll(dir.path()).unwrap();
-    let (_, out) = common::bind_file(&dll, "Mochi.Fixtures.Abi", BindOptions { package: "abi_fixture".into(), ..Default::default() });
+    let (_, out) = common::bind_file(
+        &dll,
+        "Mochi.Fixtures.Abi",
+        BindOptions {
+            package: "abi_fixture".into(),
+            ..Default::default()
+        },
+    );
     // Without the package DLL as a reference, mcs cannot resolve its types.
     let project = csharp::generate(&out.plan, &ShimOptions::default());
-    let e = shimgen::build::build(&project, &[], &opts).unwrap_err().to_string();
+    let e = shimgen::build::build(&project, &[], &opts)
+        .unwrap_err()
+        .to_string();
     assert!(e.starts_with("mcs failed to compile the shim "), "{e}");
     assert!(e.contains("Exports.cs(") && e.contains("error CS"), "{e}");
-    let kept = dir.path().join("cache").join(format!("failed-{}", shimgen::build::cache_key(&project, &[]).unwrap()));
+    let kept = dir.path().join("cache").join(format!(
+        "failed-{}",
+        shimgen::build::cache_key(&project, &[]).unwrap()
+    ));
     assert!(kept.join("Exports.cs").is_file(), "{e}");
     assert!(e.contains(&kept.display().to_string()), "{e}");
 }
@@ -173,10 +290,19 @@ fn no_compiler_is_a_clear_error() {
         compiler: Some(CompilerKind::Csc),
     };
     // A forced compiler that is absent is named; the default search names what to install.
-    if std::process::Command::new("csc").arg("-help").output().is_err() {
-        let e = shimgen::build::find_compiler(&opts).unwrap_err().to_string();
+    if std::process::Command::new("csc")
+        .arg("-help")
+        .output()
+        .is_err()
+    {
+        let e = shimgen::build::find_compiler(&opts)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("`csc` is not available"), "{e}");
     }
     let msg = shimgen::build::BuildError::NoCompiler.to_string();
-    assert!(msg.contains("install the .NET 8 SDK") && msg.contains("mono-mcs"), "{msg}");
+    assert!(
+        msg.contains("install the .NET 8 SDK") && msg.contains("mono-mcs"),
+        "{msg}"
+    );
 }

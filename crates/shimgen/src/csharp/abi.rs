@@ -51,9 +51,10 @@ impl Form {
             Marshal::Char | Marshal::Utf8String | Marshal::Scalar(_) => Form::Str,
             Marshal::Any | Marshal::Handle(_) => Form::Handle,
             Marshal::List { elem, .. } => Form::List(Box::new(Form::element(elem)?)),
-            Marshal::Map { key, value, .. } => {
-                Form::Map(Box::new(Form::element(key)?), Box::new(Form::element(value)?))
-            }
+            Marshal::Map { key, value, .. } => Form::Map(
+                Box::new(Form::element(key)?),
+                Box::new(Form::element(value)?),
+            ),
             // `T??` (an optional out parameter under the try pattern) is `T?`.
             Marshal::Optional(inner) if matches!(**inner, Marshal::Optional(_)) => Form::of(inner)?,
             Marshal::Optional(inner) => {
@@ -75,8 +76,12 @@ impl Form {
         let f = Form::of(m)?;
         match f {
             Form::Int | Form::Double | Form::Bool | Form::Str | Form::Handle => Ok(f),
-            Form::List(_) => Err("a list inside a list or map (no ABI form for nested collections)".into()),
-            Form::Map(..) => Err("a map inside a list or map (no ABI form for nested collections)".into()),
+            Form::List(_) => {
+                Err("a list inside a list or map (no ABI form for nested collections)".into())
+            }
+            Form::Map(..) => {
+                Err("a map inside a list or map (no ABI form for nested collections)".into())
+            }
             Form::Opt(_) => Err("an optional value type inside a list or map (no ABI form)".into()),
         }
     }

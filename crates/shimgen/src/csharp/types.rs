@@ -20,7 +20,10 @@ pub enum Suffix {
 
 impl ClrType {
     pub fn parse(s: &str) -> Option<ClrType> {
-        let mut p = Parser { s: s.as_bytes(), i: 0 };
+        let mut p = Parser {
+            s: s.as_bytes(),
+            i: 0,
+        };
         let t = p.ty()?;
         (p.i == p.s.len()).then_some(t)
     }
@@ -54,7 +57,11 @@ impl ClrType {
 
     /// The type arguments (for `Dictionary<K,V>`), when not an array.
     pub fn generic_args(&self) -> &[ClrType] {
-        if self.suffixes.is_empty() { &self.args } else { &[] }
+        if self.suffixes.is_empty() {
+            &self.args
+        } else {
+            &[]
+        }
     }
 
     pub fn is_nullable_value(&self) -> bool {
@@ -144,13 +151,21 @@ struct Parser<'a> {
 impl Parser<'_> {
     fn ty(&mut self) -> Option<ClrType> {
         let start = self.i;
-        while self.i < self.s.len() && !matches!(self.s[self.i], b'<' | b'>' | b',' | b'[' | b']' | b'&' | b'*') {
+        while self.i < self.s.len()
+            && !matches!(
+                self.s[self.i],
+                b'<' | b'>' | b',' | b'[' | b']' | b'&' | b'*'
+            )
+        {
             self.i += 1;
         }
         if self.i == start {
             return None;
         }
-        let name = std::str::from_utf8(&self.s[start..self.i]).ok()?.trim().to_string();
+        let name = std::str::from_utf8(&self.s[start..self.i])
+            .ok()?
+            .trim()
+            .to_string();
         let mut args = Vec::new();
         if self.peek() == Some(b'<') {
             self.i += 1;
@@ -184,7 +199,11 @@ impl Parser<'_> {
                 _ => break,
             }
         }
-        Some(ClrType { name, args, suffixes })
+        Some(ClrType {
+            name,
+            args,
+            suffixes,
+        })
     }
 
     fn peek(&self) -> Option<u8> {
@@ -195,14 +214,83 @@ impl Parser<'_> {
 /// C# keywords (and contextual ones that cannot be parameter names safely):
 /// such a parameter name is written `@name`.
 const CS_KEYWORDS: &[&str] = &[
-    "abstract", "as", "base", "bool", "break", "byte", "case", "catch", "char", "checked", "class",
-    "const", "continue", "decimal", "default", "delegate", "do", "double", "else", "enum", "event",
-    "explicit", "extern", "false", "finally", "fixed", "float", "for", "foreach", "goto", "if",
-    "implicit", "in", "int", "interface", "internal", "is", "lock", "long", "namespace", "new",
-    "null", "object", "operator", "out", "override", "params", "private", "protected", "public",
-    "readonly", "ref", "return", "sbyte", "sealed", "short", "sizeof", "stackalloc", "static",
-    "string", "struct", "switch", "this", "throw", "true", "try", "typeof", "uint", "ulong",
-    "unchecked", "unsafe", "ushort", "using", "virtual", "void", "volatile", "while",
+    "abstract",
+    "as",
+    "base",
+    "bool",
+    "break",
+    "byte",
+    "case",
+    "catch",
+    "char",
+    "checked",
+    "class",
+    "const",
+    "continue",
+    "decimal",
+    "default",
+    "delegate",
+    "do",
+    "double",
+    "else",
+    "enum",
+    "event",
+    "explicit",
+    "extern",
+    "false",
+    "finally",
+    "fixed",
+    "float",
+    "for",
+    "foreach",
+    "goto",
+    "if",
+    "implicit",
+    "in",
+    "int",
+    "interface",
+    "internal",
+    "is",
+    "lock",
+    "long",
+    "namespace",
+    "new",
+    "null",
+    "object",
+    "operator",
+    "out",
+    "override",
+    "params",
+    "private",
+    "protected",
+    "public",
+    "readonly",
+    "ref",
+    "return",
+    "sbyte",
+    "sealed",
+    "short",
+    "sizeof",
+    "stackalloc",
+    "static",
+    "string",
+    "struct",
+    "switch",
+    "this",
+    "throw",
+    "true",
+    "try",
+    "typeof",
+    "uint",
+    "ulong",
+    "unchecked",
+    "unsafe",
+    "ushort",
+    "using",
+    "virtual",
+    "void",
+    "volatile",
+    "while",
 ];
 
 /// A Mochi identifier as a C# identifier.
@@ -236,14 +324,26 @@ mod tests {
 
     #[test]
     fn parses_and_writes() {
-        let t = ClrType::parse("System.Collections.Generic.Dictionary`2<System.String,System.Int32>").unwrap();
-        assert_eq!(t.cs(), "global::System.Collections.Generic.Dictionary<string, int>");
+        let t =
+            ClrType::parse("System.Collections.Generic.Dictionary`2<System.String,System.Int32>")
+                .unwrap();
+        assert_eq!(
+            t.cs(),
+            "global::System.Collections.Generic.Dictionary<string, int>"
+        );
         let t = ClrType::parse("Ns.Outer`1+Inner<System.Int32>[]").unwrap();
         assert_eq!(t.cs(), "global::Ns.Outer<int>.Inner[]");
         let t = ClrType::parse("System.Int32&").unwrap();
         assert!(t.is_byref());
         assert_eq!(t.type_of(), "typeof(int).MakeByRefType()");
-        assert_eq!(ClrType::parse("System.Int32[][]").unwrap().element().unwrap().cs(), "int[]");
+        assert_eq!(
+            ClrType::parse("System.Int32[][]")
+                .unwrap()
+                .element()
+                .unwrap()
+                .cs(),
+            "int[]"
+        );
         assert_eq!(pascal("abi_fixture"), "AbiFixture");
         assert_eq!(cs_ident("base"), "@base");
     }
