@@ -4,6 +4,8 @@
 //!
 //!     ECMA335_FUZZ_SEEDS=fuzz/corpus cargo test -p ecma335 --test fuzz_seeds -- --ignored
 
+mod support;
+
 use std::path::{Path, PathBuf};
 
 use ecma335::Metadata;
@@ -23,7 +25,8 @@ fn write_fuzz_seeds() {
     let md = Metadata::parse(&bytes).unwrap();
     let n = write_signature_seeds(&md, &dir.join("signature"));
     let m = write_attribute_seeds(&md, &dir.join("custom_attribute"));
-    eprintln!("wrote {n} signature and {m} custom_attribute seeds");
+    let k = write_crafted_images(&dir.join("parse_file"));
+    eprintln!("wrote {n} signature, {m} custom_attribute and {k} crafted parse_file seeds");
     assert!(n > 100 && m > 10);
 }
 
@@ -169,4 +172,54 @@ fn write_attribute_seeds(md: &Metadata<'_>, dir: &Path) -> usize {
         }
     }
     seen.len()
+}
+
+/// Crafted images with the shapes real files rarely have (`*Ptr` and EnC
+/// tables, `#-`, `#JTD`, ExtraData, wide indexes, PE32+), so the file fuzzer
+/// starts from them too.
+fn write_crafted_images(dir: &Path) -> usize {
+    use support::craft::{flags::*, *};
+    let base = || {
+        let mut a = Assembly::new("Seed");
+        a.public_class("N", "C");
+        a.field(PUBLIC_FIELD, "F", sig::FIELD_I4);
+        a.method(PUBLIC_METHOD, "M", &[0x20, 0x01, 0x01, 0x08]);
+        a.method(0x0806, "get_P", &[0x20, 0x00, 0x08]);
+        let p = a.heaps.string("P");
+        let psig = a.heaps.blob(sig::PROPERTY_I4);
+        a.tables.push(PROPERTY, vec![0, p, psig]);
+        a.tables.push(PROPERTY_MAP, vec![2, 1]);
+        a.tables.push(
+            METHOD_SEMANTICS,
+            vec![0x2, 2, Coded::HasSemantics.encode(PROPERTY, 1)],
+        );
+        let b = a.heaps.string("b");
+        a.tables.push(PARAM, vec![0, 1, b]);
+        a
+    };
+    let mut images = Vec::new();
+    images.push(base());
+    let mut ptr = base();
+    ptr.tables.push(FIELD_PTR, vec![1]);
+    ptr.tables.push(METHOD_PTR, vec![1]);
+    ptr.tables.push(METHOD_PTR, vec![2]);
+    ptr.tables.push(PARAM_PTR, vec![1]);
+    ptr.tables.push(PROPERTY_PTR, vec![1]);
+    ptr.tables.push(ENC_LOG, vec![0x0600_0001, 0]);
+    ptr.tables.push(ENC_MAP, vec![0x0600_0001]);
+    images.push(ptr.clone());
+    ptr.table_stream_name = "#-".into();
+    images.push(ptr);
+    let mut jtd = base();
+    jtd.tables.jtd_widths = true;
+    jtd.trailing_streams.push(Stream::new("#JTD", vec![]));
+    images.push(jtd);
+    let mut extra = base();
+    extra.tables.heap_sizes = 0x47;
+    extra.pe.pe32_plus = true;
+    images.push(extra);
+    for (i, a) in images.iter().enumerate() {
+        write_seed(dir, format!("crafted-{i}.dll"), &a.build());
+    }
+    images.len()
 }
