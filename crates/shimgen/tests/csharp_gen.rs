@@ -73,7 +73,7 @@ fn abi_fixture_shim_compiles_with_mcs() {
         project.not_generated
     );
     let built =
-        shimgen::build::build(&project, &[dll.clone()], &opts).unwrap_or_else(|e| panic!("{e}"));
+        shimgen::build::build(&project, std::slice::from_ref(&dll), &opts).unwrap_or_else(|e| panic!("{e}"));
     assert!(!built.cache_hit);
     assert!(built.assembly.is_file());
     let again = shimgen::build::build(&project, &[dll], &opts).unwrap();
