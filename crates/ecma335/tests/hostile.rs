@@ -949,12 +949,15 @@ fn truncation_at_every_length_is_an_error_until_the_metadata_is_complete() {
     }
 }
 
+/// A predicate on the error a truncated file gives.
+type ErrorCheck<'a> = dyn Fn(&Error) -> bool + 'a;
+
 #[test]
 fn truncation_at_each_header_boundary_names_the_structure() {
     let a = sample();
     let bytes = a.build();
     let pe = PE_HEADER_OFFSET as u64;
-    let cases: [(usize, &dyn Fn(&Error) -> bool); 8] = [
+    let cases: [(usize, &ErrorCheck<'_>); 8] = [
         (
             0,
             &|e| matches!(e, Error::Pe { offset: 0, message } if message.contains("DOS signature")),

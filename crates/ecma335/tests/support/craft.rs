@@ -434,7 +434,7 @@ pub fn stream_layout(version: &str, streams: &[Stream]) -> (Vec<usize>, usize) {
 pub fn metadata_root(version: &str, streams: &[Stream]) -> Vec<u8> {
     let mut version_bytes = version.as_bytes().to_vec();
     version_bytes.push(0);
-    while version_bytes.len() % 4 != 0 {
+    while !version_bytes.len().is_multiple_of(4) {
         version_bytes.push(0);
     }
     let (offsets, header_len) = stream_layout(version, streams);
@@ -454,7 +454,7 @@ pub fn metadata_root(version: &str, streams: &[Stream]) -> Vec<u8> {
         out.extend_from_slice(&size.to_le_bytes());
         let mut name = s.name.clone();
         name.push(0);
-        while name.len() % 4 != 0 {
+        while !name.len().is_multiple_of(4) {
             name.push(0);
         }
         out.extend_from_slice(&name);
@@ -462,7 +462,7 @@ pub fn metadata_root(version: &str, streams: &[Stream]) -> Vec<u8> {
     assert_eq!(out.len(), header_len);
     for s in streams {
         out.extend_from_slice(&s.data);
-        while out.len() % 4 != 0 {
+        while !out.len().is_multiple_of(4) {
             out.push(0);
         }
     }
