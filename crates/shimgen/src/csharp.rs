@@ -340,16 +340,16 @@ impl<'p> Gen<'p> {
         // Receiver.
         let is_struct_recv = self.structs.contains(&item.target.declaring_type);
         if let Some(r) = &item.receiver {
-            sig.push("IntPtr self".to_string());
+            sig.push("IntPtr mochi__receiver".to_string());
             if item.kind == ItemKind::Upcast || is_struct_recv {
                 body.push(format!(
-                    "object {RECV} = ShimAbi.HandleTarget(self);\n                if ({RECV} == null)\n                {{\n                    throw new NullReferenceException(\"null receiver handle for {}\");\n                }}",
+                    "object {RECV} = ShimAbi.HandleTarget(mochi__receiver);\n                if ({RECV} == null)\n                {{\n                    throw new NullReferenceException(\"null receiver handle for {}\");\n                }}",
                     cs_escape(&r.clr_type)
                 ));
                 body.push(format!("{decl_cs} {SELF} = ({decl_cs}){RECV};"));
             } else {
                 body.push(format!(
-                    "{decl_cs} {SELF} = ShimAbi.Receiver<{decl_cs}>(self);"
+                    "{decl_cs} {SELF} = ShimAbi.Receiver<{decl_cs}>(mochi__receiver);"
                 ));
             }
         }
