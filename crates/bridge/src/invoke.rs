@@ -332,28 +332,29 @@ pub fn candidates<'p>(plan: &'p BindingPlan, spec: &str) -> anyhow::Result<Vec<&
     let Some((t, m)) = spec.rsplit_once('.') else {
         bail!("`{spec}`: expected Type.Member (e.g. JObject.Parse) or an entry point");
     };
-    let want = format!("{t}_{m}");
-    let exact: Vec<&PlanItem> = items.clone().filter(|i| i.alias == want).collect();
-    if !exact.is_empty() {
-        return Ok(exact);
+    // The type itself, then its bases and interfaces (through its upcasts):
+    // `JObject.SelectToken` finds `JToken.SelectToken`.
+    let mut types = vec![t.to_string()];
+    let mut k = 0;
+    while k < types.len() && types.len() < 64 {
+        let ty = types[k].clone();
+        for i in plan.items.iter().filter(|i| i.kind == ItemKind::Upcast) {
+            if type_matches(i, &ty)
+                && let Some(base) = i.target.parameter_types.first()
+                && !types.contains(base)
+            {
+                types.push(base.clone());
+            }
+        }
+        k += 1;
     }
-    let v: Vec<&PlanItem> = items
-        .filter(|i| {
-            let decl = &i.target.declaring_type;
-            let short = decl.rsplit(['.', '+']).next().unwrap_or(decl);
-            let short = short.split('`').next().unwrap_or(short);
-            let type_ok = decl == t || short == t || i.alias.starts_with(&format!("{t}_"));
-            let member_ok = i.target.member == m
-                || (i.target.property.as_deref() == Some(m)
-                    && matches!(i.kind, ItemKind::Getter | ItemKind::StaticGetter))
-                || (m == "new" && i.kind == ItemKind::Constructor)
-                || i.alias.strip_prefix(&format!("{t}_")).is_some_and(|rest| {
-                    rest == m
-                        || rest.starts_with(&format!("{m}_")) && i.target.member.starts_with(m)
-                });
-            type_ok && member_ok
-        })
-        .collect();
+    let mut v: Vec<&PlanItem> = Vec::new();
+    for ty in &types {
+        v = members_of(plan, ty, m);
+        if !v.is_empty() {
+            break;
+        }
+    }
     if v.is_empty() {
         let similar: Vec<String> = plan
             .items
@@ -375,6 +376,38 @@ pub fn candidates<'p>(plan: &'p BindingPlan, spec: &str) -> anyhow::Result<Vec<&
         );
     }
     Ok(v)
+}
+
+/// Whether `i` is declared by the type named `t` (CLR name, short name, or Mochi name).
+fn type_matches(i: &PlanItem, t: &str) -> bool {
+    let decl = &i.target.declaring_type;
+    let short = decl.rsplit(['.', '+']).next().unwrap_or(decl);
+    let short = short.split('`').next().unwrap_or(short);
+    decl == t || short == t || i.alias.starts_with(&format!("{t}_"))
+}
+
+/// Items of type `t` that `m` names: the exact alias `t_m`, else by member,
+/// property, `new`, or alias prefix.
+fn members_of<'p>(plan: &'p BindingPlan, t: &str, m: &str) -> Vec<&'p PlanItem> {
+    let items = plan.items.iter().filter(|i| i.entry_point.is_some());
+    let want = format!("{t}_{m}");
+    let exact: Vec<&PlanItem> = items.clone().filter(|i| i.alias == want).collect();
+    if !exact.is_empty() {
+        return exact;
+    }
+    items
+        .filter(|i| {
+            let member_ok = i.target.member == m
+                || (i.target.property.as_deref() == Some(m)
+                    && matches!(i.kind, ItemKind::Getter | ItemKind::StaticGetter))
+                || (m == "new" && i.kind == ItemKind::Constructor)
+                || i.alias.strip_prefix(&format!("{t}_")).is_some_and(|rest| {
+                    rest == m
+                        || rest.starts_with(&format!("{m}_")) && i.target.member.starts_with(m)
+                });
+            type_matches(i, t) && member_ok
+        })
+        .collect()
 }
 
 fn fits_form(m: &Marshal, a: &Val) -> bool {

@@ -116,6 +116,23 @@ fn newtonsoft_json_parse_navigate_print_and_to_string_overloads() {
         r#""42""#
     );
     assert_eq!(builds(c), 1, "a cache hit builds nothing");
+    // Inherited members through the type's bases: JObject.SelectToken is JToken's.
+    assert_eq!(
+        ok(
+            c,
+            &[
+                NEWTONSOFT,
+                "JObject.Parse",
+                doc,
+                "+",
+                "JObject.SelectToken",
+                "name",
+                "+",
+                "JValue.ToString"
+            ]
+        ),
+        r#""Mochi""#
+    );
     let r = invoke(
         c,
         &[
