@@ -905,6 +905,11 @@ fn bindings_fixture_generated_shim() {
         c("Overloads.Add", json!([1.0, 2.0, 0.5]), &mut hs),
         json!(3.5)
     );
+    // Seven integer-class native arguments: the seventh goes on the stack.
+    assert_eq!(
+        c("Overloads.Keywords", json!([11, 2, "lét", 4]), &mut hs),
+        json!(11)
+    );
     // Constructors, receivers, properties (incl. indexers), fields, inheritance, constants as getters.
     let circle = h(
         dyn_call(l, "Fixture_Circle.new_double", None, json!(2.0), &mut hs)
