@@ -117,6 +117,26 @@ pub fn run(
         candidates(plan, &c.member).context("resolving the member")?;
     }
     let built = crate::shim::build(&generated)?;
+    // A member with a single candidate that has no export says why.
+    for c in &calls {
+        let cands = candidates(plan, &c.member)?;
+        let [item] = cands.as_slice() else { continue };
+        let ep = item.entry_point.as_deref().unwrap_or_default();
+        if let Some((_, why)) = built.dropped.iter().find(|(d, _)| d == ep) {
+            bail!(
+                "{} ({ep}) was dropped from the shim: the C# compiler rejected it ({why})",
+                c.member
+            );
+        }
+        if let Some((_, why)) = generated
+            .project
+            .not_generated
+            .iter()
+            .find(|(d, _)| d == ep)
+        {
+            bail!("{} ({ep}) has no export: {why}", c.member);
+        }
+    }
     let root = crate::shim::dotnet_root()
         .ok_or_else(|| anyhow!("no .NET 8 runtime found\n  hint: install the .NET 8 runtime, or set DOTNET_ROOT to a folder with host/fxr and shared/Microsoft.NETCore.App/8.x"))?;
     let runtime =
@@ -680,9 +700,10 @@ fn invoke_item(
         .as_deref()
         .ok_or_else(|| anyhow!("{} has no entry point", item.alias))?;
     let mut a = Args::default();
-    if item.receiver.is_some() {
+    if let Some(rp) = &item.receiver {
         let r = receiver.ok_or_else(|| anyhow!("{} needs a receiver", item.alias))?;
-        a.push(&Form::Handle, &r)?;
+        let f = Form::of(&rp.marshal).map_err(|e| anyhow!("receiver: {e}"))?;
+        a.push(&f, &r).context("the receiver")?;
     }
     let mut it = args.iter();
     for p in item.params.iter().filter(|p| p.name.is_some()) {

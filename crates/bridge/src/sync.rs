@@ -21,6 +21,8 @@ pub struct Synced {
     pub assembly: Option<PathBuf>,
     pub cache_hit: bool,
     pub not_generated: usize,
+    /// Exports the compiler rejected (left out of the built shim).
+    pub dropped: Vec<(String, String)>,
 }
 
 pub fn run(manifest_path: &Path, build: bool) -> anyhow::Result<Vec<Synced>> {
@@ -45,11 +47,17 @@ pub fn run(manifest_path: &Path, build: bool) -> anyhow::Result<Vec<Synced>> {
         let generated = crate::shim::generate(&input)?;
         let dir = root.join("dotnet_shim").join(&generated.project.package);
         shimgen::build::write_project(&generated.project, &dir, &generated.dlls)?;
-        let (assembly, cache_hit) = if build {
+        let (assembly, cache_hit, dropped) = if build {
             let b = crate::shim::build(&generated)?;
-            (Some(b.assembly), b.cache_hit)
+            for (ep, why) in &b.dropped {
+                eprintln!(
+                    "warning: {}: {ep} dropped from the shim by the compiler: {why}",
+                    locked.id
+                );
+            }
+            (Some(b.assembly), b.cache_hit, b.dropped)
         } else {
-            (None, false)
+            (None, false, Vec::new())
         };
         out.push(Synced {
             id: locked.id.clone(),
@@ -59,6 +67,7 @@ pub fn run(manifest_path: &Path, build: bool) -> anyhow::Result<Vec<Synced>> {
             assembly,
             cache_hit,
             not_generated: generated.project.not_generated.len(),
+            dropped,
         });
     }
     Ok(out)

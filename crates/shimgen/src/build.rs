@@ -78,6 +78,9 @@ pub struct BuiltShim {
     pub compiler: String,
     /// The cache key.
     pub key: String,
+    /// Exports the compiler rejected, left out of the built assembly: (entry
+    /// point, the compiler's error). Also in `<dir>/dropped.txt`.
+    pub dropped: Vec<(String, String)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -244,6 +247,12 @@ pub fn build(
         cache_hit,
         compiler,
         key: key.clone(),
+        dropped: fs::read_to_string(dir.join("dropped.txt"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split_once('\t'))
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect(),
     };
     let marker = dir.join("built-with");
     if let Ok(c) = fs::read_to_string(&marker) {
@@ -271,7 +280,14 @@ pub fn build(
         write_project(project, work, package_dlls)?;
         let bin = work.join("bin");
         fs::create_dir_all(&bin).map_err(io(&bin))?;
-        if let Err(e) = compile(&compiler, project, work, &bin, options) {
+        let dropped = compile_dropping(&compiler, project, work, &bin, options);
+        if let Ok(d) = &dropped
+            && !d.is_empty()
+        {
+            let text: String = d.iter().map(|(e, m)| format!("{e}\t{m}\n")).collect();
+            fs::write(work.join("dropped.txt"), text).map_err(io(work))?;
+        }
+        if let Err(e) = dropped {
             // Keep the failed project for inspection, under a stable name.
             let failed = root.join(format!("failed-{key}"));
             let _ = fs::remove_dir_all(&failed);
@@ -362,7 +378,7 @@ fn compile(
     work: &Path,
     bin: &Path,
     options: &BuildOptions,
-) -> Result<(), BuildError> {
+) -> Result<Result<(), Failure>, BuildError> {
     let mut cmd = Command::new(&compiler.program);
     match compiler.kind {
         CompilerKind::DotnetSdk => {
@@ -410,41 +426,159 @@ fn compile(
     }
     let out = cmd.output().map_err(io(&compiler.program))?;
     if out.status.success() && bin.join(format!("{}.dll", project.assembly_name)).is_file() {
-        return Ok(());
+        return Ok(Ok(()));
     }
     let mut all = String::from_utf8_lossy(&out.stdout).into_owned();
     all.push_str(&String::from_utf8_lossy(&out.stderr));
-    // Errors only (warnings would bury them), at most 60 lines.
-    let errors: Vec<&str> = all
-        .lines()
-        .filter(|l| {
-            let low = l.to_ascii_lowercase();
-            (low.contains("error") || low.contains("location of the symbol"))
-                && !low.contains("warning cs")
-        })
-        .collect();
-    let mut output = if errors.is_empty() {
-        all.clone()
-    } else {
-        errors
-            .iter()
-            .take(60)
-            .copied()
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    if errors.len() > 60 {
-        output.push_str(&format!("\n… {} more error lines", errors.len() - 60));
-    }
-    Err(BuildError::Compile {
+    Ok(Err(Failure {
         compiler: compiler.kind.name().into(),
         status: out
             .status
             .code()
             .map(|c| c.to_string())
             .unwrap_or_else(|| "signal".into()),
-        output: output.trim_end().to_string(),
-        source_file: work.join("Exports.cs"),
-        dir: work.to_path_buf(),
-    })
+        all,
+    }))
+}
+
+/// A compiler run that failed: its whole output.
+struct Failure {
+    compiler: String,
+    status: String,
+    all: String,
+}
+
+impl Failure {
+    fn into_error(self, work: &Path) -> BuildError {
+        let Failure {
+            compiler,
+            status,
+            all,
+        } = self;
+        // Errors only (warnings would bury them), at most 60 lines.
+        let errors: Vec<&str> = all
+            .lines()
+            .filter(|l| {
+                let low = l.to_ascii_lowercase();
+                (low.contains("error") || low.contains("location of the symbol"))
+                    && !low.contains("warning cs")
+            })
+            .collect();
+        let mut output = if errors.is_empty() {
+            all.clone()
+        } else {
+            errors
+                .iter()
+                .take(60)
+                .copied()
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        if errors.len() > 60 {
+            output.push_str(&format!("\n… {} more error lines", errors.len() - 60));
+        }
+        BuildError::Compile {
+            compiler,
+            status,
+            output: output.trim_end().to_string(),
+            source_file: work.join("Exports.cs"),
+            dir: work.to_path_buf(),
+        }
+    }
+}
+
+/// Compiles; when the compiler rejects a few exports (and only exports: at
+/// most 5, or a tenth of them), drops them from the built `Exports.cs` and
+/// compiles again (at most 4 rounds).
+/// Returns the dropped entry points with the compiler's first error for each.
+fn compile_dropping(
+    compiler: &Compiler,
+    project: &ShimProject,
+    work: &Path,
+    bin: &Path,
+    options: &BuildOptions,
+) -> Result<Vec<(String, String)>, BuildError> {
+    let mut dropped: Vec<(String, String)> = Vec::new();
+    for _round in 0..4 {
+        let failure = match compile(compiler, project, work, bin, options)? {
+            Ok(()) => return Ok(dropped),
+            Err(f) => f,
+        };
+        let exports_path = work.join("Exports.cs");
+        let text = fs::read_to_string(&exports_path).map_err(io(&exports_path))?;
+        let lines: Vec<&str> = text.lines().collect();
+        let mut bad: std::collections::BTreeMap<usize, String> = std::collections::BTreeMap::new();
+        let mut unmapped = false;
+        for l in failure.all.lines() {
+            let Some((line, msg)) = error_line(l) else {
+                continue;
+            };
+            match export_at(&lines, line) {
+                Some(start) => {
+                    bad.entry(start).or_insert(msg);
+                }
+                None => unmapped = true,
+            }
+        }
+        // Dropping is for the odd export (an inaccessible type, a compiler
+        // limit); a project-wide failure (a missing reference) stays an error.
+        let exports = lines
+            .iter()
+            .filter(|l| l.starts_with("        [UnmanagedCallersOnly(EntryPoint = "))
+            .count();
+        let limit = (exports / 10).max(5);
+        if bad.is_empty() || unmapped || dropped.len() + bad.len() > limit {
+            return Err(failure.into_error(work));
+        }
+        let mut out: Vec<String> = Vec::with_capacity(lines.len());
+        let mut i = 0;
+        while i < lines.len() {
+            if let Some(msg) = bad.get(&i) {
+                let ep = entry_point_of(lines[i + 1]).unwrap_or_default();
+                let end = (i + 2..lines.len())
+                    .find(|&k| lines[k] == "        }")
+                    .unwrap_or(lines.len() - 1);
+                out.push(format!("        // dropped by the build: {ep}: {msg}"));
+                dropped.push((ep, msg.clone()));
+                i = end + 1;
+                continue;
+            }
+            out.push(lines[i].to_string());
+            i += 1;
+        }
+        let mut t = out.join("\n");
+        t.push('\n');
+        fs::write(&exports_path, t).map_err(io(&exports_path))?;
+    }
+    match compile(compiler, project, work, bin, options)? {
+        Ok(()) => Ok(dropped),
+        Err(f) => Err(f.into_error(work)),
+    }
+}
+
+/// `…/Exports.cs(123,45): error CS0122: message` → (0-based line, "CS0122: message").
+fn error_line(l: &str) -> Option<(usize, String)> {
+    let at = l.find("Exports.cs(")?;
+    let rest = &l[at + "Exports.cs(".len()..];
+    let (pos, tail) = rest.split_once(')')?;
+    let line: usize = pos.split(',').next()?.trim().parse().ok()?;
+    let msg = tail.split_once("error ")?.1;
+    let msg = msg.split(" [").next().unwrap_or(msg).trim().to_string();
+    Some((line.checked_sub(1)?, msg))
+}
+
+/// The first line (the `// <source>` comment) of the export containing `line`.
+fn export_at(lines: &[&str], line: usize) -> Option<usize> {
+    let line = line.min(lines.len().checked_sub(1)?);
+    let attr = (0..=line)
+        .rev()
+        .find(|&k| lines[k].starts_with("        [UnmanagedCallersOnly(EntryPoint = "))?;
+    // The export ends at its closing brace; the error must be inside it.
+    let end = (attr + 2..lines.len()).find(|&k| lines[k] == "        }")?;
+    (line <= end && attr > 0 && lines[attr - 1].starts_with("        // ")).then_some(attr - 1)
+}
+
+fn entry_point_of(attr: &str) -> Option<String> {
+    let a = attr.split_once("EntryPoint = \"")?.1;
+    Some(a.split('"').next()?.to_string())
 }

@@ -205,6 +205,8 @@ struct Gen<'p> {
     exported: Vec<String>,
     not_generated: Vec<(String, String)>,
     tmp: usize,
+    /// Some export looks a method up by reflection (emit `mochi__FindMethod`).
+    uses_find: bool,
 }
 
 /// Where an input value comes from.
@@ -260,7 +262,32 @@ impl<'p> Gen<'p> {
             exported: Vec::new(),
             not_generated: Vec::new(),
             tmp: 0,
+            uses_find: false,
         }
+    }
+
+    /// Whether `member` of `decl` or of one of its bases (as the plan's
+    /// upcasts name them) has an overload the plan skipped as `ref-struct`.
+    fn span_overloaded(&self, decl: &str, member: &str) -> bool {
+        let mut types = vec![decl.to_string()];
+        let mut k = 0;
+        while k < types.len() && types.len() < 64 {
+            let t = types[k].clone();
+            if self.span_groups.contains(&(t.clone(), member.to_string())) {
+                return true;
+            }
+            for i in &self.plan.items {
+                if i.kind == ItemKind::Upcast
+                    && i.target.declaring_type == t
+                    && let Some(b) = i.target.parameter_types.first()
+                    && !types.contains(b)
+                {
+                    types.push(b.clone());
+                }
+            }
+            k += 1;
+        }
+        false
     }
 
     fn fresh(&mut self, base: &str) -> String {
@@ -320,6 +347,9 @@ impl<'p> Gen<'p> {
             s.push_str(&statics);
             s.push('\n');
         }
+        if self.uses_find {
+            s.push_str(FIND_METHOD);
+        }
         s.push_str(&methods);
         // Drop the blank line after the last method.
         while s.ends_with("\n\n") {
@@ -339,7 +369,18 @@ impl<'p> Gen<'p> {
 
         // Receiver.
         let is_struct_recv = self.structs.contains(&item.target.declaring_type);
-        if let Some(r) = &item.receiver {
+        if let Some(r) = &item.receiver
+            && !matches!(r.marshal, Marshal::Handle(_) | Marshal::Any)
+        {
+            // A receiver the table maps to a value (`bool`, `DateTime`, an enum):
+            // it crosses like a parameter and the member acts on a copy.
+            let form = Form::of(&r.marshal).map_err(|e| format!("receiver: {e}"))?;
+            let src = self.declare_params(&mut sig, "mochi__receiver", &form);
+            let mut pre = Vec::new();
+            let expr = self.read(&r.marshal, &src, &decl, &mut pre)?;
+            body.extend(pre);
+            body.push(format!("{decl_cs} {SELF} = {expr};"));
+        } else if let Some(r) = &item.receiver {
             sig.push("IntPtr mochi__receiver".to_string());
             if item.kind == ItemKind::Upcast || is_struct_recv {
                 body.push(format!(
@@ -381,7 +422,12 @@ impl<'p> Gen<'p> {
             let expr = self.read(&p.marshal, &src, &ty, &mut pre)?;
             body.extend(pre);
             body.push(format!("{} {local} = {expr};", ty.cs()));
-            args.push(local);
+            if p.pass == Pass::In {
+                // `in T`: mcs reads it as `ref T`; Roslyn (C# 12) accepts `ref` too.
+                args.push(format!("ref {local}"));
+            } else {
+                args.push(local);
+            }
         }
 
         // Result out-parameters.
@@ -397,10 +443,16 @@ impl<'p> Gen<'p> {
 
         // The call.
         // Members of a struct act on the box (not a copy): through reflection.
-        let reflect = self.span_groups.contains(&(
-            item.target.declaring_type.clone(),
-            item.target.member.clone(),
-        )) || (is_struct_recv && item.kind == ItemKind::Method);
+        // Members whose method group (in the type or a base) has a Span
+        // overload, and operators C# cannot name (`op_CheckedExplicit`,
+        // `op_Increment`), too.
+        let is_method = matches!(item.kind, ItemKind::Method | ItemKind::StaticMethod);
+        let reflect = (is_method || item.kind == ItemKind::Constructor)
+            && self.span_overloaded(&item.target.declaring_type, &item.target.member)
+            || (is_struct_recv && item.kind == ItemKind::Method)
+            || (is_method
+                && item.target.member.starts_with("op_")
+                && operator(&item.target.member, &["a".into(), "b".into()]).is_none());
         let call = self.call(
             item,
             &decl,
@@ -416,7 +468,16 @@ impl<'p> Gen<'p> {
         match (&dst, item.returns.from) {
             (None, _) => {
                 if let Some(c) = call {
-                    body.push(format!("{c};"));
+                    let is_call = matches!(
+                        item.kind,
+                        ItemKind::Method | ItemKind::StaticMethod | ItemKind::Constructor
+                    ) || item.is_async;
+                    if is_call {
+                        body.push(format!("{c};"));
+                    } else {
+                        // A value nobody reads (a member typed as unit): still evaluated.
+                        body.push(format!("GC.KeepAlive({c});"));
+                    }
                 }
             }
             (Some(d), from) => {
@@ -446,7 +507,13 @@ impl<'p> Gen<'p> {
                         let Marshal::Optional(m) = &item.returns.marshal else {
                             return Err("try pattern without an optional result".into());
                         };
-                        if is_reference_like(m) {
+                        if matches!(**m, Marshal::Handle(_) | Marshal::Any)
+                            || matches!(&**m, Marshal::Optional(x) if matches!(**x, Marshal::Handle(_) | Marshal::Any))
+                        {
+                            // A struct handle has no null: box it.
+                            body.push(format!("object {VALUE} = ({c}) ? (object){l} : null;"));
+                            value_ty = inner;
+                        } else if is_reference_like(m) {
                             body.push(format!("{} {VALUE} = ({c}) ? {l} : null;", inner.cs()));
                             value_ty = inner;
                         } else {
@@ -980,9 +1047,9 @@ impl<'p> Gen<'p> {
             ItemKind::Getter | ItemKind::StaticGetter => {
                 let prop = t.property.clone().ok_or("accessor without its property")?;
                 if args.is_empty() {
-                    Some(format!("{on}.{prop}"))
+                    Some(awaited(format!("{on}.{prop}")))
                 } else {
-                    Some(format!("{on}[{a}]"))
+                    Some(awaited(format!("{on}[{a}]")))
                 }
             }
             ItemKind::Setter if self.structs.contains(&t.declaring_type) => {
@@ -1021,7 +1088,9 @@ impl<'p> Gen<'p> {
                 }
                 None
             }
-            ItemKind::FieldGet | ItemKind::StaticFieldGet => Some(format!("{on}.{}", t.member)),
+            ItemKind::FieldGet | ItemKind::StaticFieldGet => {
+                Some(awaited(format!("{on}.{}", t.member)))
+            }
             ItemKind::FieldSet | ItemKind::StaticFieldSet => {
                 let v = args.first().ok_or("field setter without a value")?;
                 body.push(format!("{on}.{} = {v};", t.member));
@@ -1077,10 +1146,20 @@ impl<'p> Gen<'p> {
             } else {
                 "BindingFlags.Public | BindingFlags.Static"
             };
+            // By name, parameter types and return type (conversion operators
+            // overload on the return type alone).
+            self.uses_find = true;
+            let ret = parse_type(&item.returns.clr_type)?;
+            let ret = if item.returns.from == ReturnFrom::Value {
+                ret
+            } else {
+                ret.without_byref()
+            };
             format!(
-                "typeof({}).GetMethod(\"{}\", {flags}, null, {types}, null)",
+                "mochi__FindMethod(typeof({}), \"{}\", {flags}, {types}, {})",
                 decl.cs(),
-                item.target.member
+                item.target.member,
+                ret.type_of()
             )
         };
         let mi = self.fresh("mi");
@@ -1141,6 +1220,40 @@ impl<'p> Gen<'p> {
         Ok(format!("(({}){r})", ret.cs()))
     }
 }
+
+/// Finds a public method by name, exact parameter types and return type
+/// (`Type.GetMethod` cannot tell conversion operators apart).
+const FIND_METHOD: &str = r#"        static MethodInfo mochi__FindMethod(Type type, string name, BindingFlags flags, Type[] parameters, Type returns)
+        {
+            foreach (MethodInfo m in type.GetMethods(flags))
+            {
+                if (m.Name != name || m.ReturnType != returns)
+                {
+                    continue;
+                }
+                ParameterInfo[] ps = m.GetParameters();
+                if (ps.Length != parameters.Length)
+                {
+                    continue;
+                }
+                bool same = true;
+                for (int i = 0; i < ps.Length; i++)
+                {
+                    if (ps[i].ParameterType != parameters[i])
+                    {
+                        same = false;
+                        break;
+                    }
+                }
+                if (same)
+                {
+                    return m;
+                }
+            }
+            return null;
+        }
+
+"#;
 
 fn parse_type(s: &str) -> Result<ClrType, String> {
     ClrType::parse(s).ok_or_else(|| format!("cannot parse the type name `{s}`"))

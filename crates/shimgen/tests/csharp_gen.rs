@@ -72,10 +72,11 @@ fn abi_fixture_shim_compiles_with_mcs() {
         "{:?}",
         project.not_generated
     );
-    let built =
-        shimgen::build::build(&project, std::slice::from_ref(&dll), &opts).unwrap_or_else(|e| panic!("{e}"));
+    let built = shimgen::build::build(&project, std::slice::from_ref(&dll), &opts)
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(!built.cache_hit);
     assert!(built.assembly.is_file());
+    assert!(built.dropped.is_empty(), "{:?}", built.dropped);
     let again = shimgen::build::build(&project, &[dll], &opts).unwrap();
     assert!(again.cache_hit);
     let log = std::fs::read_to_string(dir.path().join("cache/builds.log")).unwrap();
@@ -305,4 +306,146 @@ fn no_compiler_is_a_clear_error() {
         msg.contains("install the .NET 8 SDK") && msg.contains("mono-mcs"),
         "{msg}"
     );
+}
+
+/// Real libraries beyond the fixtures: the shim of each compiles with mcs
+/// (`cargo test -p shimgen --test csharp_gen -- --ignored corpus`).
+#[test]
+#[ignore = "slow: binds and compiles shims of framework assemblies"]
+fn corpus_shims_compile_with_mcs() {
+    let Some(fw) = common::framework_dir() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // SHIM_CORPUS_DIR keeps the generated projects (failed ones as failed-<key>/).
+    let root = std::env::var_os("SHIM_CORPUS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| dir.path().to_path_buf());
+    let Some(opts) = build_options(&root.join("cache")) else {
+        return;
+    };
+    let mut failures = Vec::new();
+    for (name, path) in [
+        ("System.Collections", fw.join("System.Collections.dll")),
+        ("System.Linq", fw.join("System.Linq.dll")),
+        ("System.Console", fw.join("System.Console.dll")),
+        ("System.Private.Uri", fw.join("System.Private.Uri.dll")),
+        (
+            "System.Text.RegularExpressions",
+            fw.join("System.Text.RegularExpressions.dll"),
+        ),
+        ("System.Text.Json", fw.join("System.Text.Json.dll")),
+        ("System.Net.Http", fw.join("System.Net.Http.dll")),
+        (
+            "System.Private.CoreLib",
+            fw.join("System.Private.CoreLib.dll"),
+        ),
+        (
+            "nunit.framework",
+            PathBuf::from("/usr/lib/cli/nunit.framework-2.6.3/nunit.framework.dll"),
+        ),
+    ] {
+        if !path.is_file() {
+            continue;
+        }
+        let (_, out) = common::bind_file(&path, name, BindOptions::default());
+        let project = csharp::generate(&out.plan, &ShimOptions::default());
+        let framework = path
+            .parent()
+            .is_some_and(|d| d.join("System.Private.CoreLib.dll").is_file());
+        let dlls = if framework {
+            vec![]
+        } else {
+            vec![path.clone()]
+        };
+        let project = if framework {
+            project
+        } else {
+            csharp::generate(
+                &out.plan,
+                &ShimOptions {
+                    package_dlls: vec![path.file_name().unwrap().to_string_lossy().into_owned()],
+                },
+            )
+        };
+        eprintln!(
+            "{name}: {} exports, {} not generated",
+            project.exported.len(),
+            project.not_generated.len()
+        );
+        match shimgen::build::build(&project, &dlls, &opts) {
+            Ok(b) => {
+                eprintln!("  built; {} dropped by the compiler", b.dropped.len());
+                for (ep, why) in &b.dropped {
+                    eprintln!("    {ep}: {why}");
+                }
+            }
+            Err(e) => failures.push(format!("{name}: {e}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// An export the compiler rejects is dropped from the built assembly (and
+/// reported); the rest of the shim still builds.
+#[test]
+fn rejected_exports_are_dropped_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(opts) = build_options(&dir.path().join("cache")) else {
+        return;
+    };
+    let dll = abi_fixture_dll(dir.path()).unwrap();
+    let (_, out) = common::bind_file(
+        &dll,
+        "Mochi.Fixtures.Abi",
+        BindOptions {
+            package: "abi_fixture".into(),
+            ..Default::default()
+        },
+    );
+    let mut project = csharp::generate(
+        &out.plan,
+        &ShimOptions {
+            package_dlls: vec!["Mochi.Fixtures.Abi.dll".into()],
+        },
+    );
+    // Break two exports the way an inaccessible type would.
+    for f in &mut project.files {
+        if f.path == "Exports.cs" {
+            f.text = f
+                .text
+                .replace(
+                    "global::Mochi.Fixtures.Abi.Calc.AddLong(",
+                    "global::Mochi.Fixtures.Abi.Calc.NoSuchMethod(",
+                )
+                .replace(
+                    "global::Mochi.Fixtures.Abi.Text.Reverse(",
+                    "global::Mochi.Fixtures.Abi.Text.Missing(",
+                );
+        }
+    }
+    project.sha256 = csharp::shim_sha256(&project.files);
+    let built = shimgen::build::build(&project, std::slice::from_ref(&dll), &opts)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let dropped: Vec<&str> = built.dropped.iter().map(|(e, _)| e.as_str()).collect();
+    assert_eq!(
+        dropped,
+        [
+            "mochi_abi_fixture_calc_add_long",
+            "mochi_abi_fixture_text_reverse"
+        ]
+    );
+    assert!(
+        built.dropped[0].1.starts_with("CS0117: "),
+        "{:?}",
+        built.dropped
+    );
+    assert!(built.assembly.is_file());
+    let kept = std::fs::read_to_string(built.dir.join("Exports.cs")).unwrap();
+    assert!(kept.contains("// dropped by the build: mochi_abi_fixture_calc_add_long: CS0117"));
+    assert!(kept.contains("public static int mochi_abi_fixture_calc_add("));
+    // A cache hit reports the same drops.
+    let again = shimgen::build::build(&project, &[dll], &opts).unwrap();
+    assert!(again.cache_hit);
+    assert_eq!(again.dropped, built.dropped);
 }
