@@ -276,8 +276,23 @@ pub fn call_one(
         None => {
             let r = pick(false, &args);
             if r.is_empty() && !args.is_empty() {
-                // `Type.Member recv args…` with a handle receiver is only possible through `+`.
                 let rr = pick(true, &args[1..]);
+                // A value receiver (`bool`, `DateTime`, an enum) may be the first argument.
+                let value_recv: Vec<&PlanItem> = rr
+                    .iter()
+                    .copied()
+                    .filter(|i| {
+                        i.receiver.as_ref().is_some_and(|r| {
+                            !matches!(r.marshal, Marshal::Handle(_) | Marshal::Any)
+                                && fits_form(&r.marshal, &args[0])
+                        })
+                    })
+                    .collect();
+                if let [item] = value_recv.as_slice() {
+                    let recv = args.remove(0);
+                    return invoke_item(shim, exports, item, Some(recv), &args, handles);
+                }
+                // A handle receiver comes only through `+`.
                 if !rr.is_empty() {
                     bail!(
                         "{} is an instance member: give its receiver through a chain, e.g. `Type.Create … + {}`",

@@ -306,3 +306,34 @@ fn framework_regex_is_match_replace_and_chains() {
         r.stderr
     );
 }
+
+/// CoreLib (16k exports; each call binds it again, about 3 s in a debug build).
+#[test]
+fn corelib_value_receivers_and_span_overloaded_members() {
+    let corelib = regex_dll().with_file_name("System.Private.CoreLib.dll");
+    let cl = corelib.to_str().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let c = cache.path();
+    // int.Parse has Span overloads: called through reflection.
+    assert_eq!(ok(c, &[cl, "Int32.Parse_string", r#""42""#]), "42");
+    let r = invoke(c, &[cl, "Int32.Parse_string", "x"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("error: System.FormatException: "),
+        "{}",
+        r.stderr
+    );
+    // Value receivers: the first argument, or the previous result of a chain.
+    assert_eq!(
+        ok(c, &[cl, "Boolean.CompareTo_boolean", "true", "false"]),
+        "1"
+    );
+    assert_eq!(
+        ok(c, &[cl, "DateTime.AddDays", "2024-02-28T10:00:00Z", "1"]),
+        r#""2024-02-29T10:00:00.0000000Z""#
+    );
+    assert_eq!(ok(c, &[cl, "TimeSpan.get_TotalSeconds", "15000000"]), "1.5");
+    let g = ok(c, &[cl, "Guid.NewGuid", "+", "Guid.ToString"]);
+    assert_eq!(g.len(), 38, "{g}");
+    assert_eq!(builds(c), 1);
+}
