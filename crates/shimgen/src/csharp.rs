@@ -207,6 +207,8 @@ struct Gen<'p> {
     tmp: usize,
     /// Some export looks a method up by reflection (emit `mochi__FindMethod`).
     uses_find: bool,
+    /// The result being written was checked non-null (no null branch needed).
+    non_null: bool,
 }
 
 /// Where an input value comes from.
@@ -263,6 +265,7 @@ impl<'p> Gen<'p> {
             not_generated: Vec::new(),
             tmp: 0,
             uses_find: false,
+            non_null: false,
         }
     }
 
@@ -288,6 +291,19 @@ impl<'p> Gen<'p> {
             k += 1;
         }
         false
+    }
+
+    /// `if (v == null) { (null, -1) } else { body }`, or just the body for a
+    /// result already checked non-null.
+    fn null_or(&self, v: &str, p: &str, l: &str, body: &[String]) -> String {
+        if self.non_null && v == VALUE {
+            let ind: Vec<String> = body
+                .iter()
+                .map(|s| s.replace('\n', "\n                "))
+                .collect();
+            return ind.join("\n                ");
+        }
+        null_or(v, p, l, body)
     }
 
     fn fresh(&mut self, base: &str) -> String {
@@ -532,14 +548,17 @@ impl<'p> Gen<'p> {
                     }
                 }
                 let m = &item.returns.marshal;
-                if needs_null_check(m, &self.structs) {
+                let checked = needs_null_check(m, &self.structs);
+                if checked {
                     body.push(format!(
                         "if ((object){VALUE} == null)\n                {{\n                    throw new InvalidOperationException(\"{} returned null, but its binding says non-null\");\n                }}",
                         cs_escape(&item.source)
                     ));
                 }
                 let mut w = Vec::new();
+                self.non_null = checked;
                 self.write(m, VALUE, &value_ty, d, &mut w)?;
+                self.non_null = false;
                 body.extend(w);
             }
         }
@@ -918,7 +937,7 @@ impl<'p> Gen<'p> {
                 ));
                 s.push(format!("*{p} = {arr};"));
                 s.push(format!("*{l} = {n};"));
-                out.push(null_or(v, &p, &l, &s));
+                out.push(self.null_or(v, &p, &l, &s));
             }
             Marshal::Map { key, value, .. } => {
                 let (p, l) = two(dst)?;
@@ -974,7 +993,7 @@ impl<'p> Gen<'p> {
                 ));
                 s.push(format!("*{p} = {arr};"));
                 s.push(format!("*{l} = {n};"));
-                out.push(null_or(v, &p, &l, &s));
+                out.push(self.null_or(v, &p, &l, &s));
             }
         }
         Ok(())
