@@ -449,3 +449,77 @@ fn rejected_exports_are_dropped_and_reported() {
     assert!(again.cache_hit);
     assert_eq!(again.dropped, built.dropped);
 }
+
+/// The SDK path: a `dotnet` whose `--list-sdks` prints an SDK is preferred and
+/// run as `dotnet build <csproj> -c Release --nologo -o <bin>`. The stand-in
+/// records its arguments and compiles with mcs (this machine has no SDK).
+#[cfg(unix)]
+#[test]
+fn dotnet_sdk_is_preferred_and_run_as_dotnet_build() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let Some(fw) = common::framework_dir() else {
+        return;
+    };
+    if !mcs_available() {
+        return;
+    }
+    let refs: Vec<String> = shimgen::build::framework_references(&fw)
+        .unwrap()
+        .iter()
+        .map(|r| format!("-r:{}", r.display()))
+        .collect();
+    let log = dir.path().join("dotnet-args.txt");
+    let fake = dir.path().join("dotnet");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = --list-sdks ]; then echo '8.0.100 [/fake/sdk]'; exit 0; fi\necho \"$@\" > '{log}'\nproj=\"$2\"; out=\"$7\"; d=$(dirname \"$proj\"); name=$(basename \"$proj\" .csproj)\nlibs=$(for f in \"$d\"/lib/*.dll; do [ -e \"$f\" ] && printf ' -r:%s' \"$f\"; done)\nexec mcs -target:library -unsafe -nostdlib -nowarn:219,612,618,1702 {refs} $libs -out:\"$out/$name.dll\" \"$d\"/*.cs\n",
+            log = log.display(),
+            refs = refs.join(" ")
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let dll = abi_fixture_dll(dir.path()).unwrap();
+    let (_, out) = common::bind_file(
+        &dll,
+        "Mochi.Fixtures.Abi",
+        BindOptions {
+            package: "abi_fixture".into(),
+            ..Default::default()
+        },
+    );
+    let project = csharp::generate(
+        &out.plan,
+        &ShimOptions {
+            package_dlls: vec!["Mochi.Fixtures.Abi.dll".into()],
+        },
+    );
+    let opts = BuildOptions {
+        cache_dir: dir.path().join("cache"),
+        framework_dir: Some(fw),
+        dotnet: Some(fake.clone()),
+        compiler: None,
+    };
+    let found = shimgen::build::find_compiler(&opts).unwrap();
+    assert_eq!(found.kind, CompilerKind::DotnetSdk);
+    assert_eq!(found.program, fake);
+    let built = shimgen::build::build(&project, std::slice::from_ref(&dll), &opts)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(built.compiler, "dotnet build");
+    assert!(built.assembly.is_file());
+    let args = std::fs::read_to_string(&log).unwrap();
+    let args: Vec<&str> = args.split_whitespace().collect();
+    assert_eq!(args[0], "build");
+    assert!(
+        args[1].ends_with("/Mochi.Shim.AbiFixture.csproj"),
+        "{args:?}"
+    );
+    assert_eq!(&args[2..6], ["-c", "Release", "--nologo", "-o"]);
+    assert!(args[6].ends_with("/bin"), "{args:?}");
+    assert!(
+        built.dir.join("bin/Mochi.Fixtures.Abi.dll").is_file(),
+        "package DLL beside the shim"
+    );
+}
