@@ -70,13 +70,21 @@ pub fn write_canonical_json<W: std::io::Write>(md: &Metadata<'_>, mut out: W) ->
 }
 
 /// Writes the listing of the surface of `md` to `out`, building one type at a time.
+///
+/// Members are written straight from the tables, each distinct signature
+/// blob decoded and rendered once (the `#Blob` heap shares identical
+/// signatures), so no model is built; the bytes equal [`Surface::listing`]
+/// of the [`Detail::Listing`] model.
 pub fn write_listing<W: std::io::Write>(md: &Metadata<'_>, mut out: W) -> Result<W> {
     let mut b = Builder::new(md, Detail::Listing)?;
     let order = b.type_order()?;
-    let mut lines = super::listing::Lines::default();
+    // About 60 bytes a line, one line per listed member at most.
+    let t = &md.tables;
+    let rows = t.len(TableId::MethodDef) + t.len(TableId::Field) + t.len(TableId::Property);
+    let mut lines = super::listing::Lines::with_capacity(rows as usize * 60, rows as usize);
+    let mut cache = RenderCache::default();
     for rid in order {
-        let t = b.type_def(rid)?;
-        lines.add_type(&t);
+        b.listing_lines(rid, &mut lines, &mut cache)?;
     }
     lines.write_to(&mut out).map_err(|e| Error::Io {
         path: "<output>".into(),
@@ -1362,6 +1370,236 @@ impl Builder<'_, '_> {
                 })),
             _ => Ok(None),
         }
+    }
+}
+
+/// Rendered signatures by blob index (or event type by token).
+#[derive(Default)]
+struct RenderCache {
+    methods: U32Map<(u32, Box<str>)>,
+    fields: U32Map<Box<str>>,
+    properties: U32Map<Box<str>>,
+    events: U32Map<Box<str>>,
+}
+
+type U32Map<V> = std::collections::HashMap<u32, V, std::hash::BuildHasherDefault<U32Hasher>>;
+
+/// A multiplicative hash for `u32` keys (blob offsets, tokens): far cheaper
+/// than SipHash, and the keys come from one file, not from an adversary
+/// who could make them collide to any effect beyond slowness.
+#[derive(Default)]
+struct U32Hasher(u64);
+
+impl std::hash::Hasher for U32Hasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+impl Builder<'_, '_> {
+    /// The listing lines of TypeDef `rid`, written without building its model.
+    fn listing_lines(
+        &mut self,
+        rid: u32,
+        lines: &mut super::listing::Lines,
+        cache: &mut RenderCache,
+    ) -> Result<()> {
+        use std::fmt::Write;
+        let row = self.type_rows[rid as usize - 1];
+        let name = self.names.typedef_name(rid)?;
+        let kind = self.type_kind(rid, &row)?;
+        let start = lines.buf.len();
+        push_all(&mut lines.buf, &["T ", kind.as_str(), " ", &name]);
+        lines.end_line(start);
+
+        let n_types = self.type_rows.len() as u32;
+        let next = (rid < n_types).then(|| self.type_rows[rid as usize]);
+        let methods = self.md.list_range(
+            TableId::TypeDef,
+            rid,
+            row.method_list,
+            next.map(|r| r.method_list),
+            TableId::MethodDef,
+        )?;
+        for pos in methods.positions() {
+            let m = self.md.resolve_list_item(&methods, pos)?;
+            let mrow: MethodDefRow = self.md.tables.row(m)?;
+            if !mrow.flags.is_public() {
+                continue;
+            }
+            let mname = self.md.strings.get(mrow.name)?;
+            if !cache.methods.contains_key(&mrow.signature.0) {
+                let sig = {
+                    let blob = self.md.blobs.get(mrow.signature)?;
+                    self.decoder().method_signature(blob)?
+                };
+                let mut text = String::from("(");
+                for (i, p) in sig.parameter_types.iter().enumerate() {
+                    if i > 0 {
+                        text.push(',');
+                    }
+                    if sig.required_parameter_count == i {
+                        text.push_str("...,");
+                    }
+                    p.write_listing(&mut text);
+                }
+                text.push_str(") -> ");
+                sig.return_type.write_listing(&mut text);
+                cache
+                    .methods
+                    .insert(mrow.signature.0, (sig.generic_parameter_count, text.into()));
+            }
+            let (arity, text) = &cache.methods[&mrow.signature.0];
+            let start = lines.buf.len();
+            push_all(&mut lines.buf, &["M ", &name, "::", &mname]);
+            if *arity > 0 {
+                let _ = write!(lines.buf, "``{arity}");
+            }
+            lines.buf.push_str(text);
+            if mrow.flags.contains(MethodAttributes::STATIC) {
+                lines.buf.push_str(" static");
+            }
+            lines.end_line(start);
+        }
+
+        let fields = self.md.list_range(
+            TableId::TypeDef,
+            rid,
+            row.field_list,
+            next.map(|r| r.field_list),
+            TableId::Field,
+        )?;
+        for pos in fields.positions() {
+            let f = self.md.resolve_list_item(&fields, pos)?;
+            let frow: FieldRow = self.md.tables.row(f)?;
+            if !frow.flags.is_public() {
+                continue;
+            }
+            let fname = self.md.strings.get(frow.name)?;
+            if !cache.fields.contains_key(&frow.signature.0) {
+                let ty = {
+                    let blob = self.md.blobs.get(frow.signature)?;
+                    self.decoder().field_signature(blob)?
+                };
+                cache.fields.insert(frow.signature.0, ty.listing().into());
+            }
+            let start = lines.buf.len();
+            push_all(
+                &mut lines.buf,
+                &[
+                    "F ",
+                    &name,
+                    "::",
+                    &fname,
+                    " : ",
+                    &cache.fields[&frow.signature.0],
+                ],
+            );
+            if frow.flags.contains(FieldAttributes::STATIC) {
+                lines.buf.push_str(" static");
+            }
+            lines.end_line(start);
+        }
+
+        if let Some(list) = lookup(&self.property_ranges, rid) {
+            for pos in list.positions() {
+                let p = self.md.resolve_list_item(&list, pos)?;
+                if !self.is_public_method(self.getters[p as usize])?
+                    && !self.is_public_method(self.setters[p as usize])?
+                {
+                    continue;
+                }
+                let prow: PropertyRow = self.md.tables.row(p)?;
+                let pname = self.md.strings.get(prow.name)?;
+                if !cache.properties.contains_key(&prow.signature.0) {
+                    let sig = {
+                        let blob = self.md.blobs.get(prow.signature)?;
+                        self.decoder().property_signature(blob)?
+                    };
+                    let mut text = String::from("(");
+                    for (i, t) in sig.parameter_types.iter().enumerate() {
+                        if i > 0 {
+                            text.push(',');
+                        }
+                        t.write_listing(&mut text);
+                    }
+                    text.push_str(") : ");
+                    sig.return_type.write_listing(&mut text);
+                    cache.properties.insert(prow.signature.0, text.into());
+                }
+                let start = lines.buf.len();
+                push_all(
+                    &mut lines.buf,
+                    &[
+                        "P ",
+                        &name,
+                        "::",
+                        &pname,
+                        &cache.properties[&prow.signature.0],
+                    ],
+                );
+                lines.end_line(start);
+            }
+        }
+
+        if let Some(list) = lookup(&self.event_ranges, rid) {
+            for pos in list.positions() {
+                let e = self.md.resolve_list_item(&list, pos)?;
+                if !self.is_public_method(self.adders[e as usize])? {
+                    continue;
+                }
+                let erow: EventRow = self.md.tables.row(e)?;
+                if erow.event_type.is_null() {
+                    return Err(self.md.tables.table_error(
+                        TableId::Event,
+                        e,
+                        "the event has no type",
+                    ));
+                }
+                let ename = self.md.strings.get(erow.name)?;
+                if !cache.events.contains_key(&erow.event_type.0) {
+                    let ty = self.decoder().token(erow.event_type, TypeKindHint::Class)?;
+                    cache.events.insert(erow.event_type.0, ty.listing().into());
+                }
+                let start = lines.buf.len();
+                push_all(
+                    &mut lines.buf,
+                    &[
+                        "E ",
+                        &name,
+                        "::",
+                        &ename,
+                        " : ",
+                        &cache.events[&erow.event_type.0],
+                    ],
+                );
+                lines.end_line(start);
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether MethodDef `method` (0 = none) is public.
+    fn is_public_method(&self, method: u32) -> Result<bool> {
+        if method == 0 {
+            return Ok(false);
+        }
+        let row: MethodDefRow = self.md.tables.row(method)?;
+        Ok(row.flags.is_public())
+    }
+}
+
+fn push_all(buf: &mut String, parts: &[&str]) {
+    for p in parts {
+        buf.push_str(p);
     }
 }
 

@@ -19,12 +19,20 @@ impl Surface {
 /// Listing lines kept in one buffer, sorted at the end.
 #[derive(Default)]
 pub(crate) struct Lines {
-    buf: String,
+    pub(crate) buf: String,
     spans: Vec<(u32, u32)>,
 }
 
 impl Lines {
-    fn end_line(&mut self, start: usize) {
+    pub(crate) fn with_capacity(bytes: usize, lines: usize) -> Self {
+        Lines {
+            buf: String::with_capacity(bytes),
+            spans: Vec::with_capacity(lines),
+        }
+    }
+
+    /// Ends the line that started at byte `start` of `buf`.
+    pub(crate) fn end_line(&mut self, start: usize) {
         self.spans.push((start as u32, self.buf.len() as u32));
     }
 
