@@ -1,6 +1,7 @@
 //! Builds a [`Surface`] from [`Metadata`].
 
 use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use sha1::{Digest, Sha1};
@@ -1436,7 +1437,7 @@ impl Builder<'_, '_> {
                 continue;
             }
             let mname = self.md.strings.get(mrow.name)?;
-            if !cache.methods.contains_key(&mrow.signature.0) {
+            if let Entry::Vacant(slot) = cache.methods.entry(mrow.signature.0) {
                 let sig = {
                     let blob = self.md.blobs.get(mrow.signature)?;
                     self.decoder().method_signature(blob)?
@@ -1453,9 +1454,7 @@ impl Builder<'_, '_> {
                 }
                 text.push_str(") -> ");
                 sig.return_type.write_listing(&mut text);
-                cache
-                    .methods
-                    .insert(mrow.signature.0, (sig.generic_parameter_count, text.into()));
+                slot.insert((sig.generic_parameter_count, text.into()));
             }
             let (arity, text) = &cache.methods[&mrow.signature.0];
             let start = lines.buf.len();
@@ -1484,12 +1483,12 @@ impl Builder<'_, '_> {
                 continue;
             }
             let fname = self.md.strings.get(frow.name)?;
-            if !cache.fields.contains_key(&frow.signature.0) {
+            if let Entry::Vacant(slot) = cache.fields.entry(frow.signature.0) {
                 let ty = {
                     let blob = self.md.blobs.get(frow.signature)?;
                     self.decoder().field_signature(blob)?
                 };
-                cache.fields.insert(frow.signature.0, ty.listing().into());
+                slot.insert(ty.listing().into());
             }
             let start = lines.buf.len();
             push_all(
@@ -1519,7 +1518,7 @@ impl Builder<'_, '_> {
                 }
                 let prow: PropertyRow = self.md.tables.row(p)?;
                 let pname = self.md.strings.get(prow.name)?;
-                if !cache.properties.contains_key(&prow.signature.0) {
+                if let Entry::Vacant(slot) = cache.properties.entry(prow.signature.0) {
                     let sig = {
                         let blob = self.md.blobs.get(prow.signature)?;
                         self.decoder().property_signature(blob)?
@@ -1533,7 +1532,7 @@ impl Builder<'_, '_> {
                     }
                     text.push_str(") : ");
                     sig.return_type.write_listing(&mut text);
-                    cache.properties.insert(prow.signature.0, text.into());
+                    slot.insert(text.into());
                 }
                 let start = lines.buf.len();
                 push_all(
@@ -1565,9 +1564,9 @@ impl Builder<'_, '_> {
                     ));
                 }
                 let ename = self.md.strings.get(erow.name)?;
-                if !cache.events.contains_key(&erow.event_type.0) {
+                if let Entry::Vacant(slot) = cache.events.entry(erow.event_type.0) {
                     let ty = self.decoder().token(erow.event_type, TypeKindHint::Class)?;
-                    cache.events.insert(erow.event_type.0, ty.listing().into());
+                    slot.insert(ty.listing().into());
                 }
                 let start = lines.buf.len();
                 push_all(
