@@ -1267,6 +1267,20 @@ impl<'s> Builder<'s> {
     /// Upcasts to base classes and interfaces that are handles (or copied
     /// collections), and a downcast from `any`, for every handle type of
     /// this surface that a translated item uses.
+    /// A type of this assembly (no resolution scope) that its surface does
+    /// not list, i.e. one that is not public.
+    fn is_hidden_local(&self, t: &TypeSig) -> bool {
+        let named = match t.unmodified() {
+            TypeSig::Named(n) => n,
+            TypeSig::Generic(g, _) => match g.unmodified() {
+                TypeSig::Named(n) => n,
+                _ => return false,
+            },
+            _ => return false,
+        };
+        named.scope.is_none() && !self.by_name.contains_key(&*named.name)
+    }
+
     fn conversions(&mut self) {
         let mut used = BTreeSet::new();
         for d in &self.drafts {
@@ -1350,6 +1364,11 @@ impl<'s> Builder<'s> {
             }
             let mut seen = BTreeSet::new();
             for t in targets {
+                // A base or interface defined in this assembly but absent from
+                // its surface is not public: C# cannot name it in a shim.
+                if self.is_hidden_local(&t) {
+                    continue;
+                }
                 let mut cur = NullableCursor::new(Some(&[1]), None);
                 let Ok(m) = mapper.map(&t, &mut cur, Position::Element) else {
                     continue;
