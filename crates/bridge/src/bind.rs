@@ -72,7 +72,8 @@ pub fn run(args: &BindArgs) -> anyhow::Result<()> {
     let mut context: Vec<Surface> = Vec::new();
     for p in &context_paths {
         context.push(
-            ecma335::read_surface_file(p).with_context(|| format!("reading context assembly {}", p.display()))?,
+            ecma335::read_surface_file(p)
+                .with_context(|| format!("reading context assembly {}", p.display()))?,
         );
     }
     match shared_framework_dir(&input.framework) {
@@ -90,7 +91,8 @@ pub fn run(args: &BindArgs) -> anyhow::Result<()> {
         monomorphise: input.monomorphise.clone(),
     };
     let out = shimgen::bind(&input.surface, &universe, &options).map_err(|e| anyhow!("{e}"))?;
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
     for (name, text) in out.files() {
         let path = args.out.join(&name);
         bridge::fsutil::write_atomic(&path, text.as_bytes())
@@ -112,7 +114,11 @@ pub fn run(args: &BindArgs) -> anyhow::Result<()> {
         out.plan.translated_count(),
         out.plan.conversion_count(),
         out.plan.skipped.len(),
-        if counts.is_empty() { "none".to_string() } else { counts.join(", ") },
+        if counts.is_empty() {
+            "none".to_string()
+        } else {
+            counts.join(", ")
+        },
         args.out.display()
     );
     Ok(())
@@ -160,7 +166,11 @@ fn from_lock(id: &str, args: &BindArgs) -> anyhow::Result<Input> {
         bail!(
             "{id} is not locked in {} (locked: {})\nhint: `mochi-dotnet add {id}` adds and locks it",
             lock_path.display(),
-            if ids.is_empty() { "nothing".to_string() } else { ids.join(", ") }
+            if ids.is_empty() {
+                "nothing".to_string()
+            } else {
+                ids.join(", ")
+            }
         );
     };
     let cache = bridge::cache::PackageCache::open_default().map_err(|e| anyhow!("{e}"))?;
@@ -173,9 +183,11 @@ fn from_lock(id: &str, args: &BindArgs) -> anyhow::Result<Input> {
         let cached = cache.lookup(pid, version).ok_or_else(|| {
             anyhow!("{pid} {version} is locked but not in the package cache\nhint: run `mochi-dotnet lock` to fetch it")
         })?;
-        let contents = bridge::nupkg::read_extracted(&cached.extracted_dir, &format!("{pid} {version}"))
-            .map_err(|e| anyhow!("{e}"))?;
-        let assets = bridge::lock::select_assets(pid, &framework, &contents).map_err(|e| anyhow!("{e}"))?;
+        let contents =
+            bridge::nupkg::read_extracted(&cached.extracted_dir, &format!("{pid} {version}"))
+                .map_err(|e| anyhow!("{e}"))?;
+        let assets =
+            bridge::lock::select_assets(pid, &framework, &contents).map_err(|e| anyhow!("{e}"))?;
         Ok(assets
             .assemblies
             .iter()
@@ -184,7 +196,12 @@ fn from_lock(id: &str, args: &BindArgs) -> anyhow::Result<Input> {
     };
     let own = assemblies(&locked.id, &locked.version)?;
     if own.is_empty() {
-        bail!("{} {} ships no assemblies for {}", locked.id, locked.version, framework.short_name());
+        bail!(
+            "{} {} ships no assemblies for {}",
+            locked.id,
+            locked.version,
+            framework.short_name()
+        );
     }
     let mut surface: Option<Surface> = None;
     for path in &own {
@@ -228,7 +245,8 @@ fn parse_monomorphise(value: &str) -> anyhow::Result<BTreeMap<String, Vec<Vec<St
     if path.is_file() {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {value}"))?;
         if value.ends_with(".json") {
-            return serde_json::from_str(&text).with_context(|| format!("{value}: expected {{\"Key\": [[\"Type\", ...], ...]}}"));
+            return serde_json::from_str(&text)
+                .with_context(|| format!("{value}: expected {{\"Key\": [[\"Type\", ...], ...]}}"));
         }
         return Ok(bridge::manifest::Manifest::parse(&text, path)
             .map_err(|e| anyhow!("{e}"))?
@@ -240,7 +258,12 @@ fn parse_monomorphise(value: &str) -> anyhow::Result<BTreeMap<String, Vec<Vec<St
     };
     let insts = rest
         .split(';')
-        .map(|inst| split_top_level(inst).into_iter().map(|s| s.trim().to_string()).collect())
+        .map(|inst| {
+            split_top_level(inst)
+                .into_iter()
+                .map(|s| s.trim().to_string())
+                .collect()
+        })
         .collect();
     Ok(BTreeMap::from([(key.trim().to_string(), insts)]))
 }
@@ -297,7 +320,12 @@ fn shared_framework_dir(framework: &Framework) -> Option<PathBuf> {
             }
         }
     }
-    for r in ["/usr/share/dotnet", "/usr/lib/dotnet", "/usr/local/share/dotnet", "/opt/dotnet"] {
+    for r in [
+        "/usr/share/dotnet",
+        "/usr/lib/dotnet",
+        "/usr/local/share/dotnet",
+        "/opt/dotnet",
+    ] {
         roots.push(r.into());
     }
     if let Some(home) = std::env::var_os("HOME") {
@@ -316,7 +344,10 @@ fn shared_framework_dir(framework: &Framework) -> Option<PathBuf> {
         };
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            let v: Vec<u32> = name.split(['.', '-']).map_while(|p| p.parse().ok()).collect();
+            let v: Vec<u32> = name
+                .split(['.', '-'])
+                .map_while(|p| p.parse().ok())
+                .collect();
             if v.is_empty() || want_major.is_some_and(|m| v[0] != m) {
                 continue;
             }
@@ -339,7 +370,11 @@ fn framework_context(surface: &Surface, fw: &Path) -> Vec<Surface> {
     let mut queue: Vec<String> = vec!["System.Private.CoreLib".into()];
     let push_refs = |s: &Surface, q: &mut Vec<String>| {
         q.extend(s.references.iter().map(|r| r.name.clone()));
-        q.extend(s.forwarded_types.iter().filter_map(|f| f.scope.as_deref().map(str::to_string)));
+        q.extend(
+            s.forwarded_types
+                .iter()
+                .filter_map(|f| f.scope.as_deref().map(str::to_string)),
+        );
     };
     push_refs(surface, &mut queue);
     while let Some(name) = queue.pop() {
