@@ -1,17 +1,18 @@
 //! `mochi-dotnet bind`: the binding plan, the two Mochi files and the skip
 //! report of one assembly or of a package locked in mochi.lock
 //! (docs/bindings.md). The binding itself is `shimgen`'s pure function; this
-//! module finds the inputs (the assembly or the cached package, the .NET
-//! shared framework as type context, the monomorphise list) and writes the
-//! outputs atomically.
+//! module finds the inputs (the assembly or the cached package, its locked
+//! dependencies as type context, the monomorphise list) and writes the
+//! outputs atomically. Framework types come from shimgen's committed .NET 8
+//! index, so the outputs are the same on every machine.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
 use ecma335::Surface;
 
-use bridge::framework::{Family, Framework};
+use bridge::framework::Framework;
 
 /// Arguments of `mochi-dotnet bind`.
 #[derive(clap::Args, Debug)]
@@ -21,8 +22,8 @@ pub struct BindArgs {
     /// Folder for plan.json, <pkg>_extern.mochi, <pkg>.mochi, SKIPPED.txt and skipped.json.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub out: PathBuf,
-    /// Target framework whose shared framework gives the type context (default: the
-    /// locked package's, else net8.0).
+    /// For a locked package: the target framework whose lib/ assets are bound
+    /// (default: the one mochi.lock records).
     #[arg(long, value_name = "TFM")]
     pub framework: Option<String>,
     /// Mochi package name used in entry points (default: the package id in lower-snake).
@@ -48,7 +49,6 @@ struct Input {
     surface: Surface,
     package_id: String,
     version: String,
-    framework: Framework,
     monomorphise: BTreeMap<String, Vec<Vec<String>>>,
     /// Assemblies of the package's dependencies (context).
     dependency_assemblies: Vec<PathBuf>,
@@ -56,7 +56,7 @@ struct Input {
 
 pub fn run(args: &BindArgs) -> anyhow::Result<()> {
     let mut input = if Path::new(&args.target).is_file() {
-        from_assembly(Path::new(&args.target), args)?
+        from_assembly(Path::new(&args.target))?
     } else {
         from_lock(&args.target, args)?
     };
@@ -76,14 +76,9 @@ pub fn run(args: &BindArgs) -> anyhow::Result<()> {
                 .with_context(|| format!("reading context assembly {}", p.display()))?,
         );
     }
-    match shared_framework_dir(&input.framework) {
-        Some(fw) => context.extend(framework_context(&input.surface, &fw)),
-        None => eprintln!(
-            "warning: no .NET shared framework for {} found (DOTNET_ROOT, dotnet on PATH, standard folders): value types of other assemblies cannot be told enum from struct and are skipped; pass --context with reference assemblies",
-            input.framework.short_name()
-        ),
-    }
-    let universe = shimgen::TypeUniverse::with_context(&input.surface, &context);
+    // The framework's types come from the committed .NET 8 index, not from
+    // whatever runtime this machine has: the plan is the same everywhere.
+    let universe = shimgen::TypeUniverse::with_framework(&input.surface, &context);
     let options = shimgen::BindOptions {
         package: args.package.clone().unwrap_or_default(),
         package_id: input.package_id.clone(),
@@ -124,24 +119,14 @@ pub fn run(args: &BindArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn from_assembly(path: &Path, args: &BindArgs) -> anyhow::Result<Input> {
+fn from_assembly(path: &Path) -> anyhow::Result<Input> {
     let surface = ecma335::read_surface_file(path).map_err(|e| {
         anyhow!("{}: {e}\nhint: pass a managed .NET assembly (from a package's lib/<tfm>/ folder) or a package id locked in mochi.lock", path.display())
     })?;
-    let framework = match &args.framework {
-        Some(f) => Framework::parse(f).map_err(|e| anyhow!("--framework {f}: {e}"))?,
-        None => surface
-            .target_framework
-            .as_deref()
-            .and_then(|f| Framework::parse(f).ok())
-            .filter(|f| f.family == Family::NetCoreApp)
-            .unwrap_or_else(|| Framework::parse("net8.0").expect("net8.0 parses")),
-    };
     Ok(Input {
         package_id: surface.assembly.name.clone(),
         version: surface.assembly.version.clone(),
         surface,
-        framework,
         monomorphise: BTreeMap::new(),
         dependency_assemblies: Vec::new(),
     })
@@ -232,7 +217,6 @@ fn from_lock(id: &str, args: &BindArgs) -> anyhow::Result<Input> {
         surface: surface.expect("at least one assembly"),
         package_id: locked.id.clone(),
         version: locked.version.clone(),
-        framework,
         monomorphise,
         dependency_assemblies: deps,
     })
@@ -298,95 +282,4 @@ fn assemblies_in(p: &Path) -> anyhow::Result<Vec<PathBuf>> {
         .collect();
     v.sort();
     Ok(v)
-}
-
-/// The newest `shared/Microsoft.NETCore.App/<version>` whose major version
-/// matches the framework (any version for netstandard/netfx), under
-/// DOTNET_ROOT, the `dotnet` on PATH, the standard install folders, or a
-/// project-local `.tools/dotnet8`.
-fn shared_framework_dir(framework: &Framework) -> Option<PathBuf> {
-    let mut roots: Vec<PathBuf> = Vec::new();
-    if let Some(r) = std::env::var_os("DOTNET_ROOT") {
-        roots.push(r.into());
-    }
-    if let Some(path) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&path) {
-            let exe = dir.join("dotnet");
-            if exe.is_file() {
-                let exe = std::fs::canonicalize(&exe).unwrap_or(exe);
-                if let Some(parent) = exe.parent() {
-                    roots.push(parent.to_path_buf());
-                }
-            }
-        }
-    }
-    for r in [
-        "/usr/share/dotnet",
-        "/usr/lib/dotnet",
-        "/usr/local/share/dotnet",
-        "/opt/dotnet",
-    ] {
-        roots.push(r.into());
-    }
-    if let Some(home) = std::env::var_os("HOME") {
-        roots.push(Path::new(&home).join(".dotnet"));
-    }
-    if let Ok(cwd) = std::env::current_dir() {
-        for a in cwd.ancestors() {
-            roots.push(a.join(".tools/dotnet8"));
-        }
-    }
-    let want_major = (framework.family == Family::NetCoreApp).then_some(framework.version[0]);
-    let mut best: Option<(Vec<u32>, PathBuf)> = None;
-    for root in roots {
-        let Ok(entries) = std::fs::read_dir(root.join("shared/Microsoft.NETCore.App")) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let v: Vec<u32> = name
-                .split(['.', '-'])
-                .map_while(|p| p.parse().ok())
-                .collect();
-            if v.is_empty() || want_major.is_some_and(|m| v[0] != m) {
-                continue;
-            }
-            if !e.path().join("System.Private.CoreLib.dll").is_file() {
-                continue;
-            }
-            if best.as_ref().is_none_or(|(b, _)| v > *b) {
-                best = Some((v, e.path()));
-            }
-        }
-    }
-    best.map(|(_, p)| p)
-}
-
-/// The framework assemblies `surface` references, transitively through
-/// references and type forwards, CoreLib always.
-fn framework_context(surface: &Surface, fw: &Path) -> Vec<Surface> {
-    let mut out = Vec::new();
-    let mut seen = BTreeSet::new();
-    let mut queue: Vec<String> = vec!["System.Private.CoreLib".into()];
-    let push_refs = |s: &Surface, q: &mut Vec<String>| {
-        q.extend(s.references.iter().map(|r| r.name.clone()));
-        q.extend(
-            s.forwarded_types
-                .iter()
-                .filter_map(|f| f.scope.as_deref().map(str::to_string)),
-        );
-    };
-    push_refs(surface, &mut queue);
-    while let Some(name) = queue.pop() {
-        if !seen.insert(name.clone()) || name == surface.assembly.name {
-            continue;
-        }
-        let Ok(s) = ecma335::read_surface_file(&fw.join(format!("{name}.dll"))) else {
-            continue;
-        };
-        push_refs(&s, &mut queue);
-        out.push(s);
-    }
-    out.sort_by(|a, b| a.assembly.name.cmp(&b.assembly.name));
-    out
 }

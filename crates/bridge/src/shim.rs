@@ -178,7 +178,7 @@ pub fn input_from_lock(
     })
 }
 
-/// Binds and generates; the shared framework of `input.framework` is type context.
+/// Binds and generates; dependencies and the .NET 8 framework index are type context.
 pub fn generate(input: &ShimInput) -> Result<Generated, ShimError> {
     let mut context: Vec<Surface> = Vec::new();
     for p in &input.dependency_dlls {
@@ -186,15 +186,9 @@ pub fn generate(input: &ShimInput) -> Result<Generated, ShimError> {
             context.push(s);
         }
     }
-    let major = if input.framework.family == Family::NetCoreApp {
-        input.framework.version[0]
-    } else {
-        8
-    };
-    if let Some(fw) = shared_framework_dir(major) {
-        context.extend(framework_context(&input.surface, &fw));
-    }
-    let universe = shimgen::TypeUniverse::with_context(&input.surface, &context);
+    // Framework types from the committed .NET 8 index: the shim and its hash
+    // do not depend on the runtime this machine has (or lacks).
+    let universe = shimgen::TypeUniverse::with_framework(&input.surface, &context);
     let options = shimgen::BindOptions {
         package: input.package.clone(),
         package_id: input.package_id.clone(),
@@ -278,47 +272,13 @@ pub fn shared_framework_dir(major: u32) -> Option<PathBuf> {
     Some(install.framework_dir(&v))
 }
 
-/// The framework assemblies `surface` references, transitively (references
-/// and type forwards), CoreLib always.
-pub fn framework_context(surface: &Surface, fw: &Path) -> Vec<Surface> {
-    let mut out = Vec::new();
-    let mut seen = BTreeSet::new();
-    let mut queue: Vec<String> = vec!["System.Private.CoreLib".into()];
-    let push = |s: &Surface, q: &mut Vec<String>| {
-        q.extend(s.references.iter().map(|r| r.name.clone()));
-        q.extend(
-            s.forwarded_types
-                .iter()
-                .filter_map(|f| f.scope.as_deref().map(str::to_string)),
-        );
-    };
-    push(surface, &mut queue);
-    while let Some(name) = queue.pop() {
-        if !seen.insert(name.clone()) || name == surface.assembly.name {
-            continue;
-        }
-        let Ok(s) = ecma335::read_surface_file(&fw.join(format!("{name}.dll"))) else {
-            continue;
-        };
-        push(&s, &mut queue);
-        out.push(s);
-    }
-    out.sort_by(|a, b| a.assembly.name.cmp(&b.assembly.name));
-    out
-}
-
-/// `shim-sha256` of a locked package, or `None` when it cannot be computed
-/// here (not cached, no shared framework for type context).
+/// `shim-sha256` of a locked package; an error when the package is not in
+/// the cache. Machine-independent: framework types come from shimgen's index.
 pub fn locked_shim_sha256(
     lock: &Lockfile,
     locked: &LockedPackage,
     monomorphise: &BTreeMap<String, Vec<Vec<String>>>,
 ) -> Result<String, ShimError> {
-    if shared_framework_dir(8).is_none() {
-        return Err(ShimError::Package(
-            "no .NET 8 shared framework found for type context (set DOTNET_ROOT)".into(),
-        ));
-    }
     let input = input_from_lock(lock, locked, monomorphise)?;
     Ok(generate(&input)?.project.sha256)
 }

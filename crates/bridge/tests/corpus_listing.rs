@@ -456,7 +456,7 @@ fn listing_equals_system_reflection_metadata_on_the_corpus() {
 }
 
 /// Replaces the unique occurrence of `from` (a NUL-terminated #Strings entry) by `to`.
-fn patch_unique(image: &mut Vec<u8>, from: &[u8], to: &[u8]) {
+fn patch_unique(image: &mut [u8], from: &[u8], to: &[u8]) {
     assert_eq!(from.len(), to.len());
     let hits: Vec<usize> = image
         .windows(from.len())

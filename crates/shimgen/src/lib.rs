@@ -16,7 +16,7 @@ pub mod universe;
 
 pub use plan::{BindOptions, BindingPlan, PlanError, build_plan};
 pub use skip::{SkipReason, SkipReport};
-pub use universe::TypeUniverse;
+pub use universe::{NET8_FRAMEWORK_INDEX, TypeUniverse, framework_index};
 
 /// Everything `mochi-dotnet bind` writes, as text.
 #[derive(Clone, Debug, PartialEq, Eq)]

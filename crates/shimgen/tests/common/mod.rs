@@ -57,10 +57,8 @@ pub fn framework_context(surface: &Surface, fw: &Path) -> Vec<Surface> {
 pub fn bind_file(path: &Path, package_id: &str, options: BindOptions) -> (Surface, BindOutput) {
     let surface =
         ecma335::read_surface_file(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let context = framework_dir()
-        .map(|fw| framework_context(&surface, &fw))
-        .unwrap_or_default();
-    let universe = TypeUniverse::with_context(&surface, &context);
+    // As the product does: framework types from the committed .NET 8 index.
+    let universe = TypeUniverse::with_framework(&surface, []);
     let options = BindOptions {
         package_id: package_id.to_string(),
         version: if options.version.is_empty() {
