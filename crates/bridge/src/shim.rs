@@ -159,8 +159,13 @@ pub fn input_from_lock(
         if !seen.insert(pid.to_ascii_lowercase()) {
             continue;
         }
-        if let Ok(paths) = assemblies(pid, v) {
-            deps.extend(paths);
+        match assemblies(pid, v) {
+            Ok(paths) => deps.extend(paths),
+            // Not cached: the context (and so the hash) would depend on the
+            // cache's state; `mochi-dotnet lock` downloads every dependency.
+            Err(e @ ShimError::NotCached { .. }) => return Err(e),
+            // A dependency with no assets for this framework adds no types.
+            Err(_) => {}
         }
         if let Some(p) = lock.get(pid) {
             queue.extend(p.dependencies.iter().cloned());
@@ -182,9 +187,11 @@ pub fn input_from_lock(
 pub fn generate(input: &ShimInput) -> Result<Generated, ShimError> {
     let mut context: Vec<Surface> = Vec::new();
     for p in &input.dependency_dlls {
-        if let Ok(s) = ecma335::read_surface_file(p) {
-            context.push(s);
-        }
+        let s = ecma335::read_surface_file(p).map_err(|e| ShimError::Assembly {
+            path: p.clone(),
+            message: e.to_string(),
+        })?;
+        context.push(s);
     }
     // Framework types from the committed .NET 8 index: the shim and its hash
     // do not depend on the runtime this machine has (or lacks).
