@@ -369,6 +369,22 @@ struct Draft {
     suffix: String,
 }
 
+impl Draft {
+    /// Calls `f` with every handle type the item's receiver, return and
+    /// parameters mention.
+    fn visit_handles(&self, f: &mut impl FnMut(&str)) {
+        if let Some(r) = &self.receiver {
+            r.mochi.visit_handles(f);
+        }
+        self.returns.mochi.visit_handles(f);
+        for p in &self.params {
+            if let Some(m) = &p.mochi {
+                m.visit_handles(f);
+            }
+        }
+    }
+}
+
 /// One bound view of a type: the type itself, or one instantiation of a generic type.
 struct View<'s> {
     def: &'s TypeDef,
@@ -1284,18 +1300,9 @@ impl<'s> Builder<'s> {
     fn conversions(&mut self) {
         let mut used = BTreeSet::new();
         for d in &self.drafts {
-            let mut add = |h: &str| {
+            d.visit_handles(&mut |h| {
                 used.insert(h.to_string());
-            };
-            if let Some(r) = &d.receiver {
-                r.mochi.visit_handles(&mut add);
-            }
-            d.returns.mochi.visit_handles(&mut add);
-            for p in &d.params {
-                if let Some(m) = &p.mochi {
-                    m.visit_handles(&mut add);
-                }
-            }
+            });
         }
         let mut new = Vec::new();
         for h in used {
@@ -1565,18 +1572,9 @@ fn finish(
     let mut handles: BTreeSet<String> = BTreeSet::new();
     for d in &drafts {
         types.insert(d.type_key.listing(), d.type_key.clone());
-        let mut add = |h: &str| {
+        d.visit_handles(&mut |h| {
             handles.insert(h.to_string());
-        };
-        if let Some(r) = &d.receiver {
-            r.mochi.visit_handles(&mut add);
-        }
-        d.returns.mochi.visit_handles(&mut add);
-        for p in &d.params {
-            if let Some(m) = &p.mochi {
-                m.visit_handles(&mut add);
-            }
-        }
+        });
     }
     for h in &handles {
         if !types.contains_key(h) {
