@@ -45,7 +45,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let params: Vec<ArgType> = (0..n % 8).map(|_| arg_type(&mut rest, 0)).collect();
-    let blob = Blob { data: rest, offset: 0x1000 };
+    let blob = Blob {
+        data: rest,
+        offset: 0x1000,
+    };
     // Enum names in named / boxed arguments: some resolve, some do not.
     let mut underlying = |name: &str| match name.len() % 4 {
         0 => None,

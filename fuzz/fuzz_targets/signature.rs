@@ -47,13 +47,21 @@ impl TypeProvider for Counter {
     }
     fn type_def(&mut self, rid: u32, _: TypeKindHint) -> ecma335::Result<u64> {
         if rid == 0 || rid > self.typedefs {
-            return Err(ecma335::Error::Heap { heap: "test", index: rid, message: "typedef".into() });
+            return Err(ecma335::Error::Heap {
+                heap: "test",
+                index: rid,
+                message: "typedef".into(),
+            });
         }
         Ok(self.node())
     }
     fn type_ref(&mut self, rid: u32, _: TypeKindHint) -> ecma335::Result<u64> {
         if rid == 0 || rid > self.typerefs {
-            return Err(ecma335::Error::Heap { heap: "test", index: rid, message: "typeref".into() });
+            return Err(ecma335::Error::Heap {
+                heap: "test",
+                index: rid,
+                message: "typeref".into(),
+            });
         }
         Ok(self.node())
     }
@@ -106,7 +114,10 @@ fuzz_target!(|data: &[u8]| {
     let mut d = SignatureDecoder::new(&mut provider, &md.tables, &heap);
     // The signature under test is the whole input after the selector; the
     // heap view of the same bytes serves TypeSpec rows.
-    let blob = Blob { data: rest, offset: 1 };
+    let blob = Blob {
+        data: rest,
+        offset: 1,
+    };
     match selector % 8 {
         0 => drop(d.method_signature(blob)),
         1 => drop(d.field_signature(blob)),
