@@ -782,6 +782,7 @@ fn cyclic_nested_class_chains_terminate_with_an_error() {
         listing_error(&a.build()),
         Error::Table {
             table: "NestedClass",
+            row: 1,
             ..
         }
     ));

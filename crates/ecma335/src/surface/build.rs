@@ -104,6 +104,8 @@ struct Names<'a, 'data> {
     typeref: Vec<Option<ScopedName>>,
     /// Enclosing TypeDef rid per TypeDef rid (0 = top level).
     enclosing: Vec<u32>,
+    /// The NestedClass row that gave each TypeDef its enclosing type (for errors).
+    nested_class_row: Vec<u32>,
     primitives: Vec<Arc<str>>,
 }
 
@@ -111,6 +113,7 @@ impl<'a, 'data> Names<'a, 'data> {
     fn new(md: &'a Metadata<'data>) -> Result<Self> {
         let n_types = md.tables.len(TableId::TypeDef) as usize;
         let mut enclosing = vec![0u32; n_types + 1];
+        let mut nested_class_row = vec![0u32; n_types + 1];
         for (rid, row) in md.tables.rows::<NestedClassRow>() {
             let row = row?;
             if row.nested == 0 || row.nested as usize > n_types || row.enclosing as usize > n_types
@@ -125,6 +128,7 @@ impl<'a, 'data> Names<'a, 'data> {
                 ));
             }
             enclosing[row.nested as usize] = row.enclosing;
+            nested_class_row[row.nested as usize] = rid;
         }
         let primitives = ALL_PRIMITIVES
             .iter()
@@ -135,6 +139,7 @@ impl<'a, 'data> Names<'a, 'data> {
             typedef: vec![None; n_types + 1],
             typeref: vec![None; md.tables.len(TableId::TypeRef) as usize + 1],
             enclosing,
+            nested_class_row,
             primitives,
         })
     }
@@ -154,7 +159,7 @@ impl<'a, 'data> Names<'a, 'data> {
         if depth > MAX_NESTING {
             return Err(self.md.tables.table_error(
                 TableId::NestedClass,
-                0,
+                self.nested_class_row[rid as usize],
                 format!("nesting of TypeDef {rid} is cyclic or deeper than {MAX_NESTING} levels"),
             ));
         }
@@ -695,7 +700,7 @@ impl<'a, 'data> Builder<'a, 'data> {
         if state[rid as usize] == 1 || depth > MAX_NESTING {
             return Err(self.md.tables.table_error(
                 TableId::NestedClass,
-                0,
+                self.names.nested_class_row[rid as usize],
                 format!("TypeDef {rid} is nested in itself (a NestedClass cycle)"),
             ));
         }

@@ -20,7 +20,9 @@ impl Surface {
 #[derive(Default)]
 pub(crate) struct Lines {
     pub(crate) buf: String,
-    spans: Vec<(u32, u32)>,
+    /// Byte ranges of the lines in `buf` (usize: a hostile file can make a
+    /// listing larger than 4 GiB, since every line repeats its type's name).
+    spans: Vec<(usize, usize)>,
 }
 
 impl Lines {
@@ -33,7 +35,7 @@ impl Lines {
 
     /// Ends the line that started at byte `start` of `buf`.
     pub(crate) fn end_line(&mut self, start: usize) {
-        self.spans.push((start as u32, self.buf.len() as u32));
+        self.spans.push((start, self.buf.len()));
     }
 
     pub(crate) fn add_type(&mut self, t: &TypeDef) {
@@ -107,7 +109,7 @@ impl Lines {
     /// Sorts the lines and writes them, each followed by `\n`.
     pub(crate) fn write_to<W: std::io::Write>(mut self, out: &mut W) -> std::io::Result<()> {
         let buf = std::mem::take(&mut self.buf);
-        let line = |s: &(u32, u32)| &buf.as_bytes()[s.0 as usize..s.1 as usize];
+        let line = |s: &(usize, usize)| &buf.as_bytes()[s.0..s.1];
         self.spans.sort_unstable_by(|a, b| line(a).cmp(line(b)));
         for s in &self.spans {
             out.write_all(line(s))?;
