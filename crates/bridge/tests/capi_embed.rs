@@ -12,6 +12,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use fixtures::assemblies::dotnet8_root;
 use fixtures::nupkg_builder::PackageBuilder;
 
 const NEWTONSOFT: &str = "/usr/lib/cli/Newtonsoft.Json-5.0/Newtonsoft.Json.dll";
@@ -62,25 +63,6 @@ fn require_tool(tool: &str, package: &str) {
         found,
         "`{tool}` is not installed or does not run: install it (Debian package {package})"
     );
-}
-
-/// MOCHI_DOTNET8_ROOT, then DOTNET_ROOT, then the project's `.tools/dotnet8`.
-fn dotnet8_root() -> PathBuf {
-    for var in ["MOCHI_DOTNET8_ROOT", "DOTNET_ROOT"] {
-        if let Some(v) = std::env::var_os(var).filter(|v| !v.is_empty()) {
-            let p = PathBuf::from(v);
-            if p.join("shared/Microsoft.NETCore.App").is_dir() {
-                return p;
-            }
-        }
-    }
-    let p = workspace().join(".tools/dotnet8");
-    let p = std::fs::canonicalize(&p).unwrap_or(p);
-    assert!(
-        p.join("host/fxr").is_dir(),
-        "no .NET 8 runtime: run scripts/setup-test-tools.sh (it fills .tools/dotnet8) or set MOCHI_DOTNET8_ROOT"
-    );
-    p
 }
 
 fn mcs(framework: &Path, out: &Path, sources: &[PathBuf], refs: &[PathBuf]) {

@@ -2,23 +2,11 @@
 //! shims built by mcs: Debian's Newtonsoft.Json 6.0.8 (a net45 NuGet build)
 //! and System.Text.RegularExpressions from the .NET 8 shared framework.
 
+use fixtures::assemblies::dotnet8_root;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const NEWTONSOFT: &str = "/usr/lib/cli/Newtonsoft.Json-5.0/Newtonsoft.Json.dll";
-
-fn dotnet8_root() -> PathBuf {
-    for var in ["MOCHI_DOTNET8_ROOT", "DOTNET_ROOT"] {
-        if let Some(v) = std::env::var_os(var).filter(|v| !v.is_empty()) {
-            let p = PathBuf::from(v);
-            if p.join("shared/Microsoft.NETCore.App").is_dir() {
-                return p;
-            }
-        }
-    }
-    std::fs::canonicalize(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.tools/dotnet8"))
-        .expect("no .NET 8 runtime: run scripts/setup-test-tools.sh or set MOCHI_DOTNET8_ROOT")
-}
 
 fn regex_dll() -> PathBuf {
     let root = dotnet8_root();

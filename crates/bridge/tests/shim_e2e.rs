@@ -10,6 +10,7 @@ use std::ptr;
 use std::sync::{Mutex, OnceLock};
 
 use bridge::invoke::{Call, Val, call_one};
+use fixtures::assemblies::{dotnet8_framework_dir as framework_dir, dotnet8_root};
 use hosting::{MochiError, MochiStr, Runtime, RuntimeOptions, Shim};
 use serde_json::{Value, json};
 use shimgen::BindingPlan;
@@ -17,31 +18,6 @@ use shimgen::build::{BuildOptions, CompilerKind};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn dotnet8_root() -> PathBuf {
-    for var in ["MOCHI_DOTNET8_ROOT", "DOTNET_ROOT"] {
-        if let Some(v) = std::env::var_os(var).filter(|v| !v.is_empty()) {
-            let p = PathBuf::from(v);
-            if p.join("shared/Microsoft.NETCore.App").is_dir() {
-                return p;
-            }
-        }
-    }
-    let p = std::fs::canonicalize(repo().join(".tools/dotnet8")).expect(
-        "no .NET 8 runtime: run scripts/setup-test-tools.sh (it fills .tools/dotnet8) or set MOCHI_DOTNET8_ROOT",
-    );
-    assert!(p.join("host/fxr").is_dir());
-    p
-}
-
-fn framework_dir() -> PathBuf {
-    let install = hosting::DotnetInstall::probe(&dotnet8_root()).unwrap();
-    let v = hosting::FrameworkRequirement::net(8, 0)
-        .select(&install.runtimes)
-        .unwrap()
-        .clone();
-    install.framework_dir(&v)
 }
 
 fn runtime() -> &'static Runtime {

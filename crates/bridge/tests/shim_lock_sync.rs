@@ -3,25 +3,13 @@
 //! `invoke` takes a locked package id — with Debian's Newtonsoft.Json 6.0.8
 //! packed (as lib/netstandard2.0, so net8.0 takes it) in a local folder feed.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
+use fixtures::assemblies::dotnet8_root;
 use fixtures::nupkg_builder::PackageBuilder;
 
 const NEWTONSOFT: &str = "/usr/lib/cli/Newtonsoft.Json-5.0/Newtonsoft.Json.dll";
-
-fn dotnet8_root() -> PathBuf {
-    for var in ["MOCHI_DOTNET8_ROOT", "DOTNET_ROOT"] {
-        if let Some(v) = std::env::var_os(var).filter(|v| !v.is_empty()) {
-            let p = PathBuf::from(v);
-            if p.join("shared/Microsoft.NETCore.App").is_dir() {
-                return p;
-            }
-        }
-    }
-    std::fs::canonicalize(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.tools/dotnet8"))
-        .expect("no .NET 8 runtime: run scripts/setup-test-tools.sh or set MOCHI_DOTNET8_ROOT")
-}
 
 fn run(dir: &Path, cache: &Path, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_mochi-dotnet"))
