@@ -6,7 +6,6 @@
 //! rewritten only when those bytes change.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use toml_edit::{Document, Item, Value};
@@ -409,30 +408,10 @@ impl Lockfile {
 /// atomic (temporary file in the same folder, fsync, rename), so a concurrent reader
 /// or a second `lock` never sees half a file. Returns whether the file changed.
 pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool, LockfileError> {
-    if std::fs::read(path).is_ok_and(|old| old == bytes) {
-        return Ok(false);
-    }
-    let werr = |source| LockfileError::Write {
+    crate::fsutil::write_if_changed(path, bytes).map_err(|source| LockfileError::Write {
         path: path.into(),
         source,
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(werr(e));
-    }
-    Ok(true)
+    })
 }
 
 #[cfg(test)]
