@@ -134,14 +134,14 @@ impl<'data> Reader<'data> {
     pub fn compressed_i32(&mut self) -> Result<i32> {
         let lead = self.peek_u8()?;
         let value = self.compressed_u32()?;
-        let (bits, sign_extend) = if lead & 0x80 == 0 {
-            (7, 0xFFFF_FFC0u32)
+        // The sign bits above the 6-, 13- or 28-bit magnitude of each width.
+        let sign_extend = if lead & 0x80 == 0 {
+            0xFFFF_FFC0u32
         } else if lead & 0xC0 == 0x80 {
-            (14, 0xFFFF_E000u32)
+            0xFFFF_E000u32
         } else {
-            (29, 0xF000_0000u32)
+            0xF000_0000u32
         };
-        let _ = bits;
         let magnitude = value >> 1;
         Ok(if value & 1 == 0 {
             magnitude as i32
