@@ -373,6 +373,7 @@ impl TypeSig {
     /// Writes the listing form of the type (surface-listing.md): modifiers
     /// and `pinned` dropped.
     pub fn write_listing(&self, out: &mut String) {
+        use std::fmt::Write;
         match self {
             TypeSig::Primitive(n) => out.push_str(n),
             TypeSig::Named(n) => out.push_str(&n.name),
@@ -413,12 +414,10 @@ impl TypeSig {
             }
             TypeSig::FnPtr(_) => out.push_str("fnptr"),
             TypeSig::Var(n) => {
-                out.push('!');
-                out.push_str(itoa(*n).as_str());
+                let _ = write!(out, "!{n}");
             }
             TypeSig::MVar(n) => {
-                out.push_str("!!");
-                out.push_str(itoa(*n).as_str());
+                let _ = write!(out, "!!{n}");
             }
             TypeSig::Modified(_, _, inner) | TypeSig::Pinned(inner) => inner.write_listing(out),
         }
@@ -430,8 +429,4 @@ impl TypeSig {
         self.write_listing(&mut s);
         s
     }
-}
-
-fn itoa(n: u32) -> String {
-    n.to_string()
 }
