@@ -156,6 +156,7 @@ impl HttpClient {
                 .timeout_read(policy.read_timeout)
                 .timeout_write(policy.read_timeout)
                 .user_agent(concat!("mochi-dotnet/", env!("CARGO_PKG_VERSION")))
+                .tls_config(super::tls::client_config())
         };
         let mut proxy_error = None;
         let mut via = |setting: &Option<String>| {

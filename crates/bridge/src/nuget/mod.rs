@@ -11,6 +11,7 @@ mod http;
 mod local_feed;
 pub mod registration;
 pub mod service_index;
+mod tls;
 
 use std::collections::HashMap;
 use std::io::IsTerminal as _;
