@@ -6,8 +6,13 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 seconds="${FUZZ_SECONDS:-20}"
 
+# cargo-fuzz goes into the project's .tools/cargo (git-ignored), not into ~/.cargo.
 if ! command -v cargo-fuzz >/dev/null 2>&1; then
-    cargo install cargo-fuzz --locked
+    export PATH="$root/.tools/cargo/bin:$PATH"
+    if ! command -v cargo-fuzz >/dev/null 2>&1; then
+        echo "fuzz-smoke: installing cargo-fuzz into .tools/cargo (cargo install --locked)"
+        cargo install cargo-fuzz --locked --root "$root/.tools/cargo"
+    fi
 fi
 
 cd "$root/fuzz"

@@ -16,7 +16,7 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check || { echo "formatting differs: run cargo fmt --all"; status=1; }
 
 echo "== cargo build (tests)"
-cargo test --workspace --no-run --quiet || { echo "0 passed, 1 failed"; exit 1; }
+cargo test --workspace --no-run || { echo "0 passed, 1 failed"; exit 1; }
 
 mkdir -p target
 log=target/test-output.txt
