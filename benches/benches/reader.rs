@@ -8,10 +8,7 @@ use std::path::PathBuf;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn corpus() -> Vec<(&'static str, PathBuf)> {
-    let root = std::env::var_os("MOCHI_DOTNET8_ROOT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools/dotnet8"));
-    let fw = root.join("shared/Microsoft.NETCore.App/8.0.4");
+    let fw = fixtures::assemblies::dotnet8_framework_dir();
     vec![
         (
             "System.Private.CoreLib",

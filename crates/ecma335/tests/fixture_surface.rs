@@ -12,16 +12,7 @@ fn workspace() -> PathBuf {
 }
 
 fn framework() -> PathBuf {
-    let root = std::env::var_os("MOCHI_DOTNET8_ROOT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join(".tools/dotnet8"));
-    let fw = root.join("shared/Microsoft.NETCore.App/8.0.4");
-    assert!(
-        fw.join("System.Private.CoreLib.dll").is_file(),
-        "the .NET 8 runtime is missing at {}: run scripts/setup-test-tools.sh",
-        fw.display()
-    );
-    fw
+    fixtures::assemblies::dotnet8_framework_dir()
 }
 
 /// Compiles the fixture once per test process.

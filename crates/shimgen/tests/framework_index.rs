@@ -7,16 +7,7 @@ use std::path::{Path, PathBuf};
 use ecma335::surface::TypeKind;
 
 fn framework() -> PathBuf {
-    let root = std::env::var_os("MOCHI_DOTNET8_ROOT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.tools/dotnet8"));
-    let fw = root.join("shared/Microsoft.NETCore.App/8.0.4");
-    assert!(
-        fw.join("System.Private.CoreLib.dll").is_file(),
-        "no .NET 8.0.4 shared framework at {}: run scripts/setup-test-tools.sh",
-        fw.display()
-    );
-    fw
+    fixtures::assemblies::dotnet8_framework_dir()
 }
 
 #[test]

@@ -12,10 +12,10 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The .NET 8 shared framework folder, when present.
+/// The .NET 8 shared framework folder of the test environment; panics with
+/// the setup command when it is missing (tests never pass without it).
 pub fn framework_dir() -> Option<PathBuf> {
-    let fw = repo_root().join(".tools/dotnet8/shared/Microsoft.NETCore.App/8.0.4");
-    fw.join("System.Private.CoreLib.dll").exists().then_some(fw)
+    Some(fixtures::assemblies::dotnet8_framework_dir())
 }
 
 /// Surfaces of the framework assemblies that `surface` references,
