@@ -17,18 +17,24 @@ pub struct Probe {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(
-        "no .NET installation found{}\nhint: install the .NET {required} runtime (Debian/Ubuntu: `apt-get install dotnet-runtime-{required}`; elsewhere https://dot.net) or set DOTNET_ROOT to its folder",
-        list_probes(.tried)
+        "no .NET installation found{}\nhint: {}",
+        list_probes(.tried), install_hint(.required)
     )]
     DotnetNotFound { required: String, tried: Vec<Probe> },
 
     #[error(
-        "no installed .NET runtime satisfies {framework} {required}{}\nhint: install the .NET {required} runtime (https://dot.net) or point DOTNET_ROOT at an installation that has it",
-        list_probes(.tried)
+        "no installed .NET runtime satisfies {framework} {required}: required {requirement}{}\nhint: {}{}",
+        list_probes(.tried), install_hint(.required), newer_hint(.newer)
     )]
     NoCompatibleRuntime {
         framework: &'static str,
+        /// `8.0`.
         required: String,
+        /// The requirement in full, with its roll-forward policy.
+        requirement: String,
+        /// Installed runtimes of a newer major version the policy does not
+        /// allow (a roll-forward over majors would run on them).
+        newer: Vec<RuntimeVersion>,
         tried: Vec<Probe>,
     },
 
@@ -107,6 +113,29 @@ fn list_probes(tried: &[Probe]) -> String {
         }
     }
     s
+}
+
+/// How to get the `Microsoft.NETCore.App` runtime `required` (`8.0`).
+fn install_hint(required: &str) -> String {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "x64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    format!(
+        "install the .NET {required} runtime (Microsoft.NETCore.App {required}): Debian/Ubuntu `apt-get install dotnet-runtime-{required}` (Microsoft's package feed), or `dotnet-install.sh --runtime dotnet --channel {required}` (https://dot.net/v1/dotnet-install.sh), or https://aka.ms/dotnet-core-applaunch?framework=Microsoft.NETCore.App&framework_version={required}.0&arch={arch}; then set DOTNET_ROOT to its folder unless it is a standard one"
+    )
+}
+
+fn newer_hint(newer: &[RuntimeVersion]) -> String {
+    if newer.is_empty() {
+        return String::new();
+    }
+    let vs: Vec<String> = newer.iter().map(ToString::to_string).collect();
+    format!(
+        "\nhint: or run on the newer runtime installed ({}): roll forward over major versions (rollForward Major or LatestMajor)",
+        vs.join(", ")
+    )
 }
 
 fn list_details(details: &[String]) -> String {

@@ -25,17 +25,78 @@ const HOSTFXR_FILE: &str = "libhostfxr.dylib";
 #[cfg(windows)]
 const HOSTFXR_FILE: &str = "hostfxr.dll";
 
-/// How far past the requested version a runtime may be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// How far past the requested version a runtime may be: .NET's `rollForward`
+/// values (runtimeconfig.json `rollForward`, `DOTNET_ROLL_FORWARD`), with
+/// .NET's meaning. After the major and minor version are chosen, the newest
+/// patch of them is taken (except with `Disable`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 pub enum RollForward {
-    /// Same major version, newest minor and patch (what a `net8.0` shim needs).
+    /// Exactly the requested version.
+    Disable,
+    /// The requested major.minor, newest patch.
+    LatestPatch,
+    /// The requested major.minor if installed, else the lowest newer minor of
+    /// the same major (.NET's default).
     #[default]
+    Minor,
+    /// The newest minor of the requested major.
     LatestMinor,
-    /// Any newer major version too, newest first.
+    /// As `Minor` when the requested major is installed, else the lowest newer
+    /// major (and its lowest minor).
+    Major,
+    /// The newest installed version, whatever its major.
     LatestMajor,
 }
 
-/// The framework a shim was built for: `net8.0` is `8.0.0` with `LatestMinor`.
+impl RollForward {
+    pub const ALL: [RollForward; 6] = [
+        RollForward::Disable,
+        RollForward::LatestPatch,
+        RollForward::Minor,
+        RollForward::LatestMinor,
+        RollForward::Major,
+        RollForward::LatestMajor,
+    ];
+
+    /// The name .NET uses (`LatestMajor`).
+    pub fn name(self) -> &'static str {
+        match self {
+            RollForward::Disable => "Disable",
+            RollForward::LatestPatch => "LatestPatch",
+            RollForward::Minor => "Minor",
+            RollForward::LatestMinor => "LatestMinor",
+            RollForward::Major => "Major",
+            RollForward::LatestMajor => "LatestMajor",
+        }
+    }
+
+    /// Parses a value as hostfxr does (ASCII case-insensitive).
+    pub fn parse(s: &str) -> Option<RollForward> {
+        RollForward::ALL
+            .into_iter()
+            .find(|r| r.name().eq_ignore_ascii_case(s.trim()))
+    }
+
+    /// `DOTNET_ROLL_FORWARD` of this process, when set to a valid value. As
+    /// in .NET, it overrides the `rollForward` of a runtimeconfig.
+    pub fn from_env() -> Option<RollForward> {
+        std::env::var("DOTNET_ROLL_FORWARD")
+            .ok()
+            .and_then(|v| RollForward::parse(&v))
+    }
+
+    fn crosses_majors(self) -> bool {
+        matches!(self, RollForward::Major | RollForward::LatestMajor)
+    }
+}
+
+impl fmt::Display for RollForward {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The framework a shim was built for: `net8.0` is `8.0.0` with roll-forward `Minor`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrameworkRequirement {
     pub minimum: RuntimeVersion,
@@ -46,8 +107,13 @@ impl FrameworkRequirement {
     pub fn net(major: u32, minor: u32) -> Self {
         FrameworkRequirement {
             minimum: RuntimeVersion::new(major, minor, 0),
-            roll_forward: RollForward::LatestMinor,
+            roll_forward: RollForward::Minor,
         }
+    }
+
+    pub fn with_roll_forward(mut self, roll_forward: RollForward) -> Self {
+        self.roll_forward = roll_forward;
+        self
     }
 
     /// Parses a target framework moniker of .NET 5 or later (`net8.0`).
@@ -60,19 +126,41 @@ impl FrameworkRequirement {
         Some(Self::net(major, minor.parse().ok()?))
     }
 
+    /// Whether `v` is among the versions the roll-forward policy may choose
+    /// (which one it chooses is [`FrameworkRequirement::select`]). A pre-release
+    /// is acceptable only for a pre-release request, as in .NET.
     pub fn accepts(&self, v: &RuntimeVersion) -> bool {
-        if v < &self.minimum || (v.is_prerelease() && !self.minimum.is_prerelease()) {
+        let m = &self.minimum;
+        if v < m || (v.is_prerelease() && !m.is_prerelease()) {
             return false;
         }
         match self.roll_forward {
-            RollForward::LatestMinor => v.major == self.minimum.major,
-            RollForward::LatestMajor => true,
+            RollForward::Disable => v == m,
+            RollForward::LatestPatch => (v.major, v.minor) == (m.major, m.minor),
+            RollForward::Minor | RollForward::LatestMinor => v.major == m.major,
+            RollForward::Major | RollForward::LatestMajor => true,
         }
     }
 
-    /// The newest acceptable version among `installed`.
+    /// The version .NET's roll-forward rules choose among `installed`.
     pub fn select<'a>(&self, installed: &'a [RuntimeVersion]) -> Option<&'a RuntimeVersion> {
-        installed.iter().filter(|v| self.accepts(v)).max()
+        let candidates = || installed.iter().filter(|v| self.accepts(v));
+        let newest_patch_of = |major: u32, minor: u32| {
+            candidates()
+                .filter(|v| v.major == major && v.minor == minor)
+                .max()
+        };
+        match self.roll_forward {
+            RollForward::Disable => candidates().next(),
+            RollForward::LatestPatch | RollForward::LatestMinor | RollForward::LatestMajor => {
+                candidates().max()
+            }
+            // The lowest acceptable major.minor (same major first: it is lower), newest patch.
+            RollForward::Minor | RollForward::Major => {
+                let lowest = candidates().map(|v| (v.major, v.minor)).min()?;
+                newest_patch_of(lowest.0, lowest.1)
+            }
+        }
     }
 
     /// `net8.0`-style name.
@@ -84,22 +172,27 @@ impl FrameworkRequirement {
     pub fn short(&self) -> String {
         format!("{}.{}", self.minimum.major, self.minimum.minor)
     }
+
+    /// Whether a newer major version could serve this requirement.
+    pub fn rolls_over_majors(&self) -> bool {
+        self.roll_forward.crosses_majors()
+    }
 }
 
 impl fmt::Display for FrameworkRequirement {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let m = &self.minimum;
         match self.roll_forward {
-            RollForward::LatestMinor => {
-                write!(
-                    f,
-                    "{} >= {}, < {}.0.0",
-                    NETCORE_APP,
-                    self.minimum,
-                    self.minimum.major + 1
-                )
+            RollForward::Disable => write!(f, "{NETCORE_APP} {m} exactly")?,
+            RollForward::LatestPatch => {
+                write!(f, "{NETCORE_APP} >= {m}, < {}.{}.0", m.major, m.minor + 1)?
             }
-            RollForward::LatestMajor => write!(f, "{} >= {}", NETCORE_APP, self.minimum),
+            RollForward::Minor | RollForward::LatestMinor => {
+                write!(f, "{NETCORE_APP} >= {m}, < {}.0.0", m.major + 1)?
+            }
+            RollForward::Major | RollForward::LatestMajor => write!(f, "{NETCORE_APP} >= {m}")?,
         }
+        write!(f, " (rollForward {})", self.roll_forward)
     }
 }
 
@@ -265,6 +358,7 @@ impl Locator {
     /// The first installation with a runtime `req` accepts, and that runtime (the newest acceptable one).
     pub fn find(&self, req: &FrameworkRequirement) -> Result<(DotnetInstall, RuntimeVersion)> {
         let mut tried = Vec::new();
+        let mut newer: Vec<RuntimeVersion> = Vec::new();
         let mut any_install = false;
         for (root, via) in self.candidates() {
             match DotnetInstall::probe(&root) {
@@ -273,6 +367,13 @@ impl Locator {
                     if let Some(v) = req.select(&install.runtimes).cloned() {
                         return Ok((install, v));
                     }
+                    newer.extend(
+                        install
+                            .runtimes
+                            .iter()
+                            .filter(|v| v.major > req.minimum.major && !v.is_prerelease())
+                            .cloned(),
+                    );
                     let found = if install.runtimes.is_empty() {
                         "hostfxr but no runtime".to_owned()
                     } else {
@@ -294,9 +395,16 @@ impl Locator {
             }
         }
         if any_install {
+            if req.rolls_over_majors() {
+                newer.clear();
+            }
+            newer.sort();
+            newer.dedup();
             Err(Error::NoCompatibleRuntime {
                 framework: NETCORE_APP,
                 required: req.short(),
+                requirement: req.to_string(),
+                newer,
                 tried,
             })
         } else {
@@ -361,14 +469,83 @@ mod tests {
             .map(|s| s.parse().unwrap())
             .collect();
         let net8 = FrameworkRequirement::net(8, 0);
+        assert_eq!(net8.roll_forward, RollForward::Minor, ".NET's default");
         assert_eq!(net8.select(&vs).unwrap().to_string(), "8.0.11");
-        let major = FrameworkRequirement {
-            roll_forward: RollForward::LatestMajor,
-            ..net8.clone()
-        };
+        let major = net8.clone().with_roll_forward(RollForward::LatestMajor);
         assert_eq!(major.select(&vs).unwrap().to_string(), "9.0.0");
         assert_eq!(FrameworkRequirement::net(10, 0).select(&vs), None);
         assert!(!net8.accepts(&"8.1.0-preview.1".parse().unwrap()));
+    }
+
+    /// .NET's six policies (docs: "Select the .NET version to use").
+    #[test]
+    fn every_roll_forward_policy_chooses_as_dotnet_does() {
+        let pick = |installed: &[&str], req: &str, rf: RollForward| -> Option<String> {
+            let vs: Vec<RuntimeVersion> = installed.iter().map(|s| s.parse().unwrap()).collect();
+            let req = FrameworkRequirement {
+                minimum: req.parse().unwrap(),
+                roll_forward: rf,
+            };
+            req.select(&vs).map(|v| v.to_string())
+        };
+        use RollForward::*;
+        let all = [
+            "6.0.30",
+            "8.0.3",
+            "8.0.7",
+            "8.2.1",
+            "8.2.4",
+            "8.5.0",
+            "10.0.1",
+            "10.0.12",
+            "10.3.0",
+            "11.0.0-rc.1",
+        ];
+        let cases: &[(&str, RollForward, Option<&str>)] = &[
+            ("8.0.5", Disable, None),
+            ("8.0.7", Disable, Some("8.0.7")),
+            ("8.0.0", LatestPatch, Some("8.0.7")),
+            ("8.1.0", LatestPatch, None),
+            ("8.0.0", Minor, Some("8.0.7")),
+            // 8.1 missing: the lowest newer minor, newest patch.
+            ("8.1.0", Minor, Some("8.2.4")),
+            ("8.6.0", Minor, None),
+            ("8.0.0", LatestMinor, Some("8.5.0")),
+            ("8.6.0", LatestMinor, None),
+            // The major is installed: Minor's choice.
+            ("8.1.0", Major, Some("8.2.4")),
+            // It is not: the lowest newer major, its lowest minor, newest patch.
+            ("8.6.0", Major, Some("10.0.12")),
+            ("9.0.0", Major, Some("10.0.12")),
+            ("8.0.0", LatestMajor, Some("10.3.0")),
+            ("12.0.0", LatestMajor, None),
+            // A pre-release only for a pre-release request.
+            ("11.0.0-rc.1", Disable, Some("11.0.0-rc.1")),
+        ];
+        for (req, rf, want) in cases {
+            assert_eq!(
+                pick(&all, req, *rf).as_deref(),
+                *want,
+                "{req} with rollForward {rf}"
+            );
+        }
+        // Only the SDK's .NET 10 installed: a net8.0 shim runs only when it may cross majors.
+        for rf in RollForward::ALL {
+            let got = pick(&["10.0.12"], "8.0.0", rf);
+            assert_eq!(
+                got.is_some(),
+                matches!(rf, Major | LatestMajor),
+                "rollForward {rf}: {got:?}"
+            );
+        }
+        for rf in RollForward::ALL {
+            assert_eq!(RollForward::parse(rf.name()), Some(rf));
+            assert_eq!(
+                RollForward::parse(&rf.name().to_ascii_lowercase()),
+                Some(rf)
+            );
+        }
+        assert_eq!(RollForward::parse("Sideways"), None);
     }
 
     #[test]
@@ -451,9 +628,25 @@ mod tests {
             msg.contains("no installed .NET runtime satisfies Microsoft.NETCore.App 8.0"),
             "{msg}"
         );
+        assert!(msg.contains("(rollForward Minor)"), "{msg}");
+        assert!(msg.contains("apt-get install dotnet-runtime-8.0"), "{msg}");
+        assert!(!msg.contains("newer runtime installed"), "{msg}");
         assert!(msg.contains("runtimes 3.1.23"), "{msg}");
         assert!(msg.contains("DOTNET_ROOT"), "{msg}");
         assert!(msg.contains("standard folder"), "{msg}");
+        // Only a newer major installed: the message says how to roll forward onto it.
+        let new = t.path().join("new");
+        fake_install(&new, &["10.0.12"], &["10.0.12"]);
+        let newer = Locator::with_root(&new)
+            .find(&FrameworkRequirement::net(8, 0))
+            .unwrap_err()
+            .to_string();
+        assert!(newer.contains("has runtimes 10.0.12"), "{newer}");
+        assert!(newer.contains("install the .NET 8.0 runtime"), "{newer}");
+        assert!(
+            newer.contains("newer runtime installed (10.0.12)") && newer.contains("LatestMajor"),
+            "{newer}"
+        );
 
         let none = Locator::default()
             .find(&FrameworkRequirement::net(8, 0))

@@ -17,7 +17,7 @@ use netcorehost::pdcstring::PdCString;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::locate::{DotnetInstall, FrameworkRequirement, Locator};
+use crate::locate::{DotnetInstall, FrameworkRequirement, Locator, RollForward};
 use crate::runtimeconfig::{self, RuntimeConfig};
 use crate::status;
 use crate::version::RuntimeVersion;
@@ -32,6 +32,9 @@ pub struct RuntimeOptions {
     pub framework: FrameworkRequirement,
     /// Use this runtimeconfig.json as is instead of writing one.
     pub runtime_config: Option<PathBuf>,
+    /// Overrides the roll-forward policy of `framework` (or of `runtime_config`),
+    /// like `dotnet --roll-forward`. Without it `DOTNET_ROLL_FORWARD` does, as in .NET.
+    pub roll_forward: Option<RollForward>,
     /// Runtime properties (`configProperties`); by default only invariant globalization,
     /// because a machine without ICU aborts CoreCLR on first culture use otherwise.
     pub properties: BTreeMap<String, Value>,
@@ -48,6 +51,7 @@ impl Default for RuntimeOptions {
             dotnet_root: None,
             framework: FrameworkRequirement::net(8, 0),
             runtime_config: None,
+            roll_forward: None,
             properties,
         }
     }
@@ -69,11 +73,23 @@ impl RuntimeOptions {
         self
     }
 
-    fn requirement(&self) -> Result<FrameworkRequirement> {
-        match &self.runtime_config {
-            Some(p) => runtimeconfig::read_requirement(p),
-            None => Ok(self.framework.clone()),
+    pub fn with_roll_forward(mut self, roll_forward: RollForward) -> Self {
+        self.roll_forward = Some(roll_forward);
+        self
+    }
+
+    /// The framework to run, its roll-forward policy as .NET decides it:
+    /// [`RuntimeOptions::roll_forward`], else `DOTNET_ROLL_FORWARD`, else the
+    /// runtimeconfig's (or `framework`'s) own.
+    pub fn requirement(&self) -> Result<FrameworkRequirement> {
+        let mut req = match &self.runtime_config {
+            Some(p) => runtimeconfig::read_requirement(p)?,
+            None => self.framework.clone(),
+        };
+        if let Some(r) = self.roll_forward.or_else(RollForward::from_env) {
+            req.roll_forward = r;
         }
+        Ok(req)
     }
 }
 

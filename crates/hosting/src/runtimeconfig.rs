@@ -120,13 +120,29 @@ pub fn parse_requirement(text: &str) -> std::result::Result<FrameworkRequirement
         .as_str()
         .ok_or_else(|| format!("{NETCORE_APP} has no version"))?;
     let minimum: RuntimeVersion = version.parse().map_err(|e| format!("{e}"))?;
-    let roll = fw["rollForward"]
-        .as_str()
-        .or(opts["rollForward"].as_str())
-        .unwrap_or("Minor");
-    let roll_forward = match roll.to_ascii_lowercase().as_str() {
-        "major" | "latestmajor" => RollForward::LatestMajor,
-        _ => RollForward::LatestMinor,
+    // As hostfxr reads it: the framework reference's own setting, else the
+    // config's; `rollForward`, else the pre-3.0 `rollForwardOnNoCandidateFx`
+    // (0: patches only, 1: minor, 2: major) with `applyPatches`.
+    let setting = |key: &str| fw.get(key).filter(|v| !v.is_null()).or(opts.get(key));
+    let roll_forward = match setting("rollForward") {
+        Some(v) => {
+            let name = v.as_str().ok_or("`rollForward` is not a string")?;
+            RollForward::parse(name).ok_or_else(|| {
+                format!(
+                    "`rollForward` cannot be {name:?}; .NET's values are {}",
+                    RollForward::ALL.map(RollForward::name).join(", ")
+                )
+            })?
+        }
+        None => {
+            let patches = setting("applyPatches").and_then(Value::as_bool) != Some(false);
+            match setting("rollForwardOnNoCandidateFx").and_then(Value::as_u64) {
+                Some(0) if patches => RollForward::LatestPatch,
+                Some(0) => RollForward::Disable,
+                Some(2) => RollForward::Major,
+                _ => RollForward::Minor,
+            }
+        }
     };
     Ok(FrameworkRequirement {
         minimum,
@@ -175,7 +191,37 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.minimum.to_string(), "8.0.1");
+        assert_eq!(r.roll_forward, RollForward::Major);
+        // The framework reference's own setting wins; values are case-insensitive.
+        let r = parse_requirement(
+            r#"{"runtimeOptions":{"rollForward":"Disable","framework":{"name":"Microsoft.NETCore.App","version":"8.0.0","rollForward":"latestmajor"}}}"#,
+        )
+        .unwrap();
         assert_eq!(r.roll_forward, RollForward::LatestMajor);
+        // No setting: .NET's default, Minor; the pre-3.0 settings still count.
+        let fw = r#""framework":{"name":"Microsoft.NETCore.App","version":"8.0.0"}"#;
+        let read = |extra: &str| {
+            parse_requirement(&format!(r#"{{"runtimeOptions":{{{extra}{fw}}}}}"#))
+                .map(|r| r.roll_forward)
+        };
+        assert_eq!(read(""), Ok(RollForward::Minor));
+        assert_eq!(
+            read(r#""rollForwardOnNoCandidateFx":2,"#),
+            Ok(RollForward::Major)
+        );
+        assert_eq!(
+            read(r#""rollForwardOnNoCandidateFx":0,"#),
+            Ok(RollForward::LatestPatch)
+        );
+        assert_eq!(
+            read(r#""rollForwardOnNoCandidateFx":0,"applyPatches":false,"#),
+            Ok(RollForward::Disable)
+        );
+        let e = read(r#""rollForward":"Sideways","#).unwrap_err();
+        assert!(
+            e.contains("Disable, LatestPatch, Minor, LatestMinor, Major, LatestMajor"),
+            "{e}"
+        );
         assert!(
             parse_requirement("{}")
                 .unwrap_err()
