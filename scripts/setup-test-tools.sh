@@ -132,7 +132,7 @@ layout() { # <target dir> <version>
     mv "$tmp/$fw/libhostfxr.so" "$tmp/host/fxr/$version/"
     # The SDK's muxer: any recent one starts an older framework through that hostfxr.
     cp -p "$SDK_ROOT/dotnet" "$tmp/dotnet"
-    chmod -R u+rwX,go-w "$tmp"
+    chmod -R u+rwX,go-w,go+rX "$tmp"
     rm -rf "$target"
     mv "$tmp" "$target"
 }

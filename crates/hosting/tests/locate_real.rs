@@ -1,5 +1,5 @@
 //! The locator on the real runtime layouts of the test environment
-//! (.NET 8.0.4 and, when present, .NET Core 3.1.23).
+//! (.NET 8.0.34 and .NET Core 3.1.3, from the runtime packs).
 
 mod support;
 
@@ -47,7 +47,7 @@ fn a_3_1_only_installation_is_refused_with_advice() {
         .unwrap_err();
     assert!(matches!(e, Error::NoCompatibleRuntime { .. }));
     let msg = e.to_string();
-    assert!(msg.contains("runtimes 3.1.23"), "{msg}");
+    assert!(msg.contains("runtimes 3.1.3"), "{msg}");
     assert!(msg.contains("install the .NET 8.0 runtime"), "{msg}");
 
     // DOTNET_ROOT at 3.1 with 8 elsewhere on PATH: the search goes on and finds 8.
