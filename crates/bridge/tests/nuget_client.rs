@@ -175,6 +175,10 @@ fn dependency_groups_in_every_registration_shape() {
         ),
         (RegistrationMode::CatalogLinks, "RegistrationsBaseUrl/3.6.0"),
         (RegistrationMode::None, ""),
+        // A mirror whose catalog entries are only id/version/listed: the registration
+        // says nothing about dependencies, so they come from the nuspec (a lock once
+        // read "no dependencies" from such entries and dropped the whole graph).
+        (RegistrationMode::Minimal, "RegistrationsBaseUrl/3.6.0"),
     ] {
         let reg = Registry::start_with(
             &pkgs,
@@ -210,6 +214,11 @@ fn dependency_groups_in_every_registration_shape() {
         if mode == RegistrationMode::None {
             assert!(reg.hits(".nuspec") >= 3, "nuspec fallback used");
             assert_eq!(reg.hits("/registration/"), 0);
+        } else if mode == RegistrationMode::Minimal {
+            assert!(
+                reg.hits(".nuspec") >= 3,
+                "{mode:?}: dependencies from the nuspec"
+            );
         } else {
             assert_eq!(reg.hits(".nuspec"), 0, "{mode:?}: registration used");
         }

@@ -464,8 +464,9 @@ impl NuGetClient {
                 SourceLocation::Http(_) if self.options.offline => {}
                 SourceLocation::Http(url) => {
                     let ep = self.endpoints(url)?;
-                    if let Some(leaf) = self.registration_leaf(&ep, id, version)? {
-                        return Ok(leaf.dependency_groups);
+                    let leaf = self.registration_leaf(&ep, id, version)?;
+                    if let Some(groups) = leaf.as_ref().and_then(|l| l.dependency_groups.clone()) {
+                        return Ok(groups);
                     }
                     let (lid, lver) = (id.trim().to_ascii_lowercase(), normalize_version(version));
                     let nuspec_url = format!("{}{lid}/{lver}/{lid}.nuspec", ep.package_base);
@@ -476,6 +477,16 @@ impl NuGetClient {
                             &nuspec_url,
                         )?
                         .dependency_groups);
+                    }
+                    if leaf.is_some() {
+                        // The version exists, but neither its registration entry nor a
+                        // separate nuspec names its dependencies: read the package's own.
+                        let cached = self.download(id, version)?;
+                        let label =
+                            format!("{id} {version} (cache {})", cached.extracted_dir.display());
+                        return Ok(crate::nupkg::read_extracted(&cached.extracted_dir, &label)?
+                            .nuspec
+                            .dependency_groups);
                     }
                 }
             }

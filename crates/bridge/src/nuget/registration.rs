@@ -6,7 +6,9 @@ use super::{NuGetError, RawDependencyGroup, normalize_version};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistrationLeaf {
     pub version: String,
-    pub dependency_groups: Vec<RawDependencyGroup>,
+    /// `None` when the entry has no `dependencyGroups` key at all: a minimal entry
+    /// (some mirrors) says nothing about dependencies, so the nuspec must be read.
+    pub dependency_groups: Option<Vec<RawDependencyGroup>>,
     /// SHA-512 of the `.nupkg` in lower hex, when the catalog entry advertises it.
     pub package_hash_sha512: Option<String>,
     pub listed: Option<bool>,
@@ -33,8 +35,9 @@ pub fn parse_catalog_entry(
         .as_str()
         .ok_or_else(|| bad("a catalog entry has no \"version\"".to_string()))?
         .to_string();
-    let mut dependency_groups = Vec::new();
+    let mut dependency_groups = None;
     if let Some(groups) = entry["dependencyGroups"].as_array() {
+        let dependency_groups = dependency_groups.get_or_insert_with(Vec::new);
         for g in groups {
             let mut dependencies = Vec::new();
             for d in g["dependencies"]
