@@ -218,6 +218,7 @@ pub fn generate(input: &ShimInput) -> Result<Generated, ShimError> {
         &plan,
         &ShimOptions {
             package_dlls: names,
+            ..ShimOptions::default()
         },
     );
     Ok(Generated {
@@ -239,7 +240,7 @@ pub fn build(generated: &Generated) -> Result<BuiltShim, ShimError> {
         cache_dir: shim_cache_dir()?,
         framework_dir: shared_framework_dir(8),
         dotnet: dotnet_root().map(|r| r.join("dotnet")),
-        compiler: None,
+        ..BuildOptions::default()
     };
     Ok(shimgen::build::build(
         &generated.project,

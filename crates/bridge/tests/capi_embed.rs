@@ -231,8 +231,8 @@ fn generated_shim(tiny_dll: &Path, dotnet_root: &Path, cache: &Path) -> (PathBuf
     let options = shimgen::build::BuildOptions {
         cache_dir: cache.to_path_buf(),
         framework_dir: Some(framework_dir(dotnet_root)),
-        dotnet: None,
         compiler: Some(shimgen::build::CompilerKind::Mcs),
+        ..shimgen::build::BuildOptions::default()
     };
     let built = shimgen::build::build(&generated.project, &generated.dlls, &options)
         .unwrap_or_else(|e| panic!("building the generated Tiny.Lib shim: {e}"));

@@ -68,8 +68,8 @@ fn load(src: &str, dll_name: &str, package: &str, extra: &[&str]) -> Loaded {
     let opts = BuildOptions {
         cache_dir: dir.join("shims"),
         framework_dir: Some(framework_dir()),
-        dotnet: None,
         compiler: Some(CompilerKind::Mcs),
+        ..BuildOptions::default()
     };
     let built = shimgen::build::build(&generated.project, &generated.dlls, &opts)
         .unwrap_or_else(|e| panic!("{e}"));

@@ -1,8 +1,10 @@
 //! Compiling a generated shim project (docs/shims.md, "Build"): `dotnet build
-//! -c Release` when a .NET SDK is installed, else a direct C# compiler (`csc`,
-//! else Mono's `mcs`) against the .NET 8 shared framework and the package
-//! DLLs. Built shims are cached under a folder keyed by the shim's
-//! `shim-sha256` and the SHA-256 of each package DLL: a hit compiles nothing.
+//! --no-restore` against the .NET 8 targeting pack when a .NET SDK is
+//! installed, else a direct C# compiler (the SDK's Roslyn `csc`, a `csc` on
+//! PATH, else Mono's `mcs`) against the .NET 8 shared framework and the
+//! package DLLs. The choice and its reason are reported ([`Compiler::reason`]).
+//! Built shims are cached under a folder keyed by the shim's `shim-sha256`
+//! and the SHA-256 of each package DLL: a hit compiles nothing.
 
 use std::fs;
 use std::io::Write as _;
@@ -11,14 +13,18 @@ use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
-use crate::csharp::ShimProject;
+use crate::csharp::{FRAMEWORK_REFERENCES_PROPERTY, ShimProject};
+
+/// The framework every generated shim targets (`net8.0`).
+pub const TARGET_MAJOR: u32 = 8;
 
 /// Which compiler builds shims.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CompilerKind {
-    /// `dotnet build -c Release` (needs a .NET SDK, `dotnet --list-sdks` non-empty).
+    /// `dotnet build -c Release --no-restore` (needs a .NET SDK, `dotnet --list-sdks` non-empty).
     DotnetSdk,
-    /// Roslyn's `csc` against the shared framework.
+    /// Roslyn's `csc` (the SDK's `csc.dll` through `dotnet exec`, else a `csc`
+    /// on PATH) against the shared framework.
     Csc,
     /// Mono's `mcs` against the shared framework.
     Mcs,
@@ -27,7 +33,7 @@ pub enum CompilerKind {
 impl CompilerKind {
     pub fn parse(s: &str) -> Option<CompilerKind> {
         Some(match s {
-            "dotnet" | "sdk" => CompilerKind::DotnetSdk,
+            "dotnet" | "sdk" | "dotnet-build" => CompilerKind::DotnetSdk,
             "csc" => CompilerKind::Csc,
             "mcs" => CompilerKind::Mcs,
             _ => return None,
@@ -43,25 +49,81 @@ impl CompilerKind {
     }
 }
 
+/// A .NET SDK: `<root>/sdk/<version>/`, run through `<root>/dotnet`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sdk {
+    /// `10.0.401`.
+    pub version: String,
+    /// The installation (`/usr/share/dotnet`).
+    pub root: PathBuf,
+    /// The `dotnet` muxer of the installation.
+    pub dotnet: PathBuf,
+    /// `<root>/sdk/<version>`.
+    pub dir: PathBuf,
+    /// How it was found (`PATH`, `DOTNET_ROOT`, …).
+    pub via: String,
+}
+
+impl Sdk {
+    /// The SDK's Roslyn compiler, a framework-dependent `csc.dll`.
+    pub fn csc_dll(&self) -> PathBuf {
+        self.dir.join("Roslyn").join("bincore").join("csc.dll")
+    }
+}
+
 /// A compiler found on this machine.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Compiler {
     pub kind: CompilerKind,
-    /// The `dotnet`, `csc` or `mcs` executable.
+    /// The executable run: `dotnet` for `dotnet build` and the SDK's `csc`,
+    /// else `csc` or `mcs`.
     pub program: PathBuf,
+    /// The SDK of `dotnet build`, or of a `csc` run as `dotnet exec <sdk>/Roslyn/bincore/csc.dll`.
+    pub sdk: Option<Sdk>,
+    /// Why this compiler: forced, or what the search found and did not find.
+    pub reason: String,
 }
+
+impl Compiler {
+    /// `dotnet build (.NET SDK 10.0.401)`, `csc (the .NET SDK 10.0.401's Roslyn)`, `mcs (/usr/bin/mcs)`.
+    pub fn describe(&self) -> String {
+        match (self.kind, &self.sdk) {
+            (CompilerKind::DotnetSdk, Some(sdk)) => {
+                format!(
+                    "dotnet build (.NET SDK {} in {})",
+                    sdk.version,
+                    sdk.root.display()
+                )
+            }
+            (CompilerKind::Csc, Some(sdk)) => format!(
+                "csc (Roslyn of the .NET SDK {}, `dotnet exec {}`)",
+                sdk.version,
+                sdk.csc_dll().display()
+            ),
+            (kind, _) => format!("{} ({})", kind.name(), self.program.display()),
+        }
+    }
+}
+
+/// Called once before each compile with a line saying which compiler builds
+/// which shim, why, and against which references (the CLI prints it).
+pub type Announce = fn(&str);
 
 #[derive(Clone, Debug, Default)]
 pub struct BuildOptions {
-    /// Where built shims are cached (`<bridge cache>/shims`).
+    /// Where built shims are cached (`<bridge cache>/shims`). `dotnet build`'s
+    /// targeting pack, when it has to be restored, goes to `<cache_dir>/sdk/packages`.
     pub cache_dir: PathBuf,
-    /// The .NET 8 shared framework folder (`shared/Microsoft.NETCore.App/8.x.y`),
-    /// needed by `csc` and `mcs`.
+    /// The .NET 8 shared framework folder (`shared/Microsoft.NETCore.App/8.x.y`):
+    /// what `csc` and `mcs` compile against, and `dotnet build`'s fallback when
+    /// the targeting pack is neither found nor restorable.
     pub framework_dir: Option<PathBuf>,
     /// A `dotnet` executable to try first for the SDK.
     pub dotnet: Option<PathBuf>,
     /// Force a compiler (else `MOCHI_DOTNET_SHIM_COMPILER`, else the first found).
     pub compiler: Option<CompilerKind>,
+    /// Told which compiler builds, and why, before each compile.
+    pub announce: Option<Announce>,
 }
 
 /// A shim ready to load.
@@ -74,8 +136,11 @@ pub struct BuiltShim {
     pub exports_type: String,
     /// True when the cache held it and nothing was compiled.
     pub cache_hit: bool,
-    /// The compiler that built it (now or when it was cached).
+    /// The compiler that built it (now or when it was cached): `dotnet build`, `csc` or `mcs`.
     pub compiler: String,
+    /// Which compiler, why it was chosen and what it compiled against (the
+    /// line given to [`BuildOptions::announce`]; also in `<dir>/built-with`).
+    pub compiler_detail: String,
     /// The cache key.
     pub key: String,
     /// Exports the compiler rejected, left out of the built assembly: (entry
@@ -83,24 +148,47 @@ pub struct BuiltShim {
     pub dropped: Vec<(String, String)>,
 }
 
+const COMPILER_HINT: &str = "hint: install the .NET SDK (https://dot.net; it builds shims with `dotnet build`), or Mono's C# compiler (Debian/Ubuntu: `apt-get install mono-mcs`) together with a .NET 8 runtime";
+
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
-    #[error(
-        "no C# compiler to build the shim: no .NET SDK (`dotnet --list-sdks` is empty or `dotnet` is missing), no `csc` and no `mcs` on PATH\n  hint: install the .NET 8 SDK (https://dot.net), or Mono's C# compiler (Debian/Ubuntu: `apt-get install mono-mcs`) together with a .NET 8 runtime"
-    )]
-    NoCompiler,
+    #[error("no C# compiler to build the shim: {why}\n  {COMPILER_HINT}")]
+    NoCompiler { why: String },
     #[error(
         "{compiler} needs the .NET 8 shared framework to compile against, and none was found\n  hint: set DOTNET_ROOT to a .NET 8 installation (a folder with shared/Microsoft.NETCore.App/8.x)"
     )]
     NoFramework { compiler: String },
-    #[error("the forced shim compiler `{0}` is not available on this machine")]
-    ForcedMissing(String),
-    #[error("{compiler} failed to compile the shim {} (exit {status}):\n{output}\n  the generated project is kept in {}", source_file.display(), dir.display())]
+    #[error(
+        "{compiler} has no .NET 8 reference assemblies to compile against: {why}\n  hint: let `dotnet restore` reach a NuGet feed with Microsoft.NETCore.App.Ref 8.0 once (it is cached), or install a .NET 8 runtime (DOTNET_ROOT)"
+    )]
+    NoReferences { compiler: String, why: String },
+    #[error(
+        "the shim compiler `{compiler}` ({forced_by}) is not available on this machine: {why}\n  {COMPILER_HINT}"
+    )]
+    ForcedMissing {
+        compiler: String,
+        forced_by: String,
+        why: String,
+    },
+    #[error(
+        "MOCHI_DOTNET_SHIM_COMPILER is {0:?}, which names no shim compiler\n  hint: use `dotnet` (dotnet build), `csc` or `mcs`, or unset it to choose automatically"
+    )]
+    UnknownCompiler(String),
+    #[error("could not run {compiler} ({}): {source}", program.display())]
+    CompilerFailedToRun {
+        compiler: String,
+        program: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{compiler} failed to compile the shim {} (exit {status}):\n{output}\n  the compiler: {detail}\n  the generated project is kept in {}", dir.join("Exports.cs").display(), dir.display())]
     Compile {
         compiler: String,
+        /// Which compiler, why chosen, against what ([`BuiltShim::compiler_detail`]).
+        detail: String,
         status: String,
         output: String,
-        source_file: PathBuf,
+        /// The kept project (its `Exports.cs` is what failed).
         dir: PathBuf,
     },
     #[error("shim cache I/O error on {}: {source}", path.display())]
@@ -175,50 +263,186 @@ pub fn cache_key(project: &ShimProject, package_dlls: &[PathBuf]) -> Result<Stri
     Ok(hex::encode(h.finalize()))
 }
 
-/// Finds the compiler to use.
-pub fn find_compiler(options: &BuildOptions) -> Result<Compiler, BuildError> {
-    let forced = options.compiler.or_else(|| {
-        std::env::var("MOCHI_DOTNET_SHIM_COMPILER")
-            .ok()
-            .and_then(|s| CompilerKind::parse(s.trim()))
-    });
-    let sdk = || -> Option<Compiler> {
-        let mut candidates: Vec<PathBuf> = Vec::new();
-        candidates.extend(options.dotnet.clone());
-        if let Some(r) = std::env::var_os("DOTNET_ROOT").filter(|r| !r.is_empty()) {
-            candidates.push(Path::new(&r).join("dotnet"));
+/// The SDK commands' environment: no telemetry or banners, the SDK's own
+/// root (a `DOTNET_ROOT` pointing at a runtime-only .NET 8 would otherwise
+/// reach MSBuild's child processes), nothing of an enclosing MSBuild.
+fn sdk_command(sdk: &Sdk) -> Command {
+    let mut cmd = Command::new(&sdk.dotnet);
+    cmd.env("DOTNET_CLI_TELEMETRY_OPTOUT", "1")
+        .env("DOTNET_SKIP_FIRST_TIME_EXPERIENCE", "1")
+        .env("DOTNET_NOLOGO", "1")
+        .env("DOTNET_CLI_WORKLOAD_UPDATE_NOTIFY_DISABLE", "1")
+        .env("DOTNET_ROOT", &sdk.root)
+        .env_remove("MSBuildSDKsPath")
+        .env_remove("MSBUILD_EXE_PATH")
+        .env_remove("MSBuildExtensionsPath");
+    cmd
+}
+
+/// `dotnet` executables that may belong to an SDK, in order: `options.dotnet`,
+/// `$MOCHI_DOTNET_SDK_ROOT/dotnet`, `$DOTNET_ROOT/dotnet`, the `dotnet` on PATH.
+fn dotnet_candidates(options: &BuildOptions) -> Vec<(PathBuf, &'static str)> {
+    let mut out: Vec<(PathBuf, &'static str)> = Vec::new();
+    if let Some(d) = &options.dotnet {
+        out.push((d.clone(), "the dotnet given"));
+    }
+    for (var, via) in [
+        ("MOCHI_DOTNET_SDK_ROOT", "MOCHI_DOTNET_SDK_ROOT"),
+        ("DOTNET_ROOT", "DOTNET_ROOT"),
+    ] {
+        if let Some(r) = std::env::var_os(var).filter(|r| !r.is_empty()) {
+            out.push((Path::new(&r).join("dotnet"), via));
         }
-        candidates.extend(on_path("dotnet"));
-        candidates
-            .into_iter()
-            .filter(|c| c.is_file())
-            .find_map(|c| {
-                let out = Command::new(&c)
-                    .arg("--list-sdks")
-                    .env("DOTNET_CLI_TELEMETRY_OPTOUT", "1")
-                    .output()
-                    .ok()?;
-                (out.status.success() && !String::from_utf8_lossy(&out.stdout).trim().is_empty())
-                    .then_some(Compiler {
-                        kind: CompilerKind::DotnetSdk,
-                        program: c,
-                    })
+    }
+    if let Some(p) = on_path("dotnet") {
+        out.push((p, "PATH"));
+    }
+    let mut seen: Vec<PathBuf> = Vec::new();
+    out.retain(|(p, _)| {
+        let key = fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+        let new = !seen.contains(&key);
+        seen.push(key);
+        new
+    });
+    out
+}
+
+/// The newest .NET SDK of the first `dotnet` that lists one, or why none did.
+pub fn find_sdk(options: &BuildOptions) -> Result<Sdk, String> {
+    let mut tried = Vec::new();
+    for (dotnet, via) in dotnet_candidates(options) {
+        if !dotnet.is_file() {
+            tried.push(format!("{} ({via}) does not exist", dotnet.display()));
+            continue;
+        }
+        let out = Command::new(&dotnet)
+            .arg("--list-sdks")
+            .env("DOTNET_CLI_TELEMETRY_OPTOUT", "1")
+            .env("DOTNET_NOLOGO", "1")
+            .output();
+        let out = match out {
+            Ok(o) => o,
+            Err(e) => {
+                tried.push(format!("{} ({via}) cannot run: {e}", dotnet.display()));
+                continue;
+            }
+        };
+        // `10.0.401 [/usr/share/dotnet/sdk]`, oldest first.
+        let newest = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| {
+                let (version, dir) = l.trim().split_once(" [")?;
+                let dir = PathBuf::from(dir.strip_suffix(']')?).join(version);
+                let key: Vec<u64> = version
+                    .split(['.', '-'])
+                    .map_while(|p| p.parse().ok())
+                    .collect();
+                dir.is_dir().then(|| (key, version.to_string(), dir))
             })
+            .max_by(|a, b| a.0.cmp(&b.0));
+        match newest {
+            Some((_, version, dir)) => {
+                let muxer = fs::canonicalize(&dotnet).unwrap_or(dotnet);
+                let root = dir
+                    .parent()
+                    .and_then(Path::parent)
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default();
+                return Ok(Sdk {
+                    version,
+                    root,
+                    dotnet: muxer,
+                    dir,
+                    via: via.to_string(),
+                });
+            }
+            None => tried.push(format!(
+                "`{} --list-sdks` ({via}) lists no SDK",
+                dotnet.display()
+            )),
+        }
+    }
+    if tried.is_empty() {
+        tried.push("no `dotnet` on PATH, DOTNET_ROOT and MOCHI_DOTNET_SDK_ROOT unset".into());
+    }
+    Err(format!("no .NET SDK: {}", tried.join("; ")))
+}
+
+/// Finds the compiler to use: the forced one (`options.compiler`, else
+/// `MOCHI_DOTNET_SHIM_COMPILER`), else `dotnet build` when an SDK is
+/// installed, else a `csc` on PATH, else `mcs`. [`Compiler::reason`] says why.
+pub fn find_compiler(options: &BuildOptions) -> Result<Compiler, BuildError> {
+    let forced = match options.compiler {
+        Some(k) => Some((k, "forced by the caller".to_string())),
+        None => match std::env::var("MOCHI_DOTNET_SHIM_COMPILER") {
+            Ok(v) if !v.trim().is_empty() => {
+                let k = CompilerKind::parse(v.trim())
+                    .ok_or_else(|| BuildError::UnknownCompiler(v.clone()))?;
+                Some((k, format!("MOCHI_DOTNET_SHIM_COMPILER={}", v.trim())))
+            }
+            _ => None,
+        },
     };
-    let direct =
-        |kind: CompilerKind, exe: &str| on_path(exe).map(|p| Compiler { kind, program: p });
-    let found = match forced {
-        Some(CompilerKind::DotnetSdk) => sdk(),
-        Some(CompilerKind::Csc) => direct(CompilerKind::Csc, "csc"),
-        Some(CompilerKind::Mcs) => direct(CompilerKind::Mcs, "mcs"),
-        None => sdk()
-            .or_else(|| direct(CompilerKind::Csc, "csc"))
-            .or_else(|| direct(CompilerKind::Mcs, "mcs")),
+    let on_path_compiler = |kind: CompilerKind, exe: &str, reason: String| {
+        on_path(exe).map(|p| Compiler {
+            kind,
+            reason: format!("{reason}; `{exe}` found at {}", p.display()),
+            program: p,
+            sdk: None,
+        })
     };
-    match (found, forced) {
-        (Some(c), _) => Ok(c),
-        (None, Some(f)) => Err(BuildError::ForcedMissing(f.name().to_string())),
-        (None, None) => Err(BuildError::NoCompiler),
+    let sdk_compiler = |kind: CompilerKind, sdk: Sdk, reason: String| Compiler {
+        kind,
+        program: sdk.dotnet.clone(),
+        reason: format!(
+            "{reason} (.NET SDK {}, found through {})",
+            sdk.version, sdk.via
+        ),
+        sdk: Some(sdk),
+    };
+    if let Some((kind, forced_by)) = forced {
+        let missing = |why: String| BuildError::ForcedMissing {
+            compiler: kind.name().into(),
+            forced_by: forced_by.clone(),
+            why,
+        };
+        return match kind {
+            CompilerKind::DotnetSdk => find_sdk(options)
+                .map(|sdk| sdk_compiler(kind, sdk, forced_by.clone()))
+                .map_err(missing),
+            CompilerKind::Csc => match find_sdk(options) {
+                Ok(sdk) if sdk.csc_dll().is_file() => {
+                    Ok(sdk_compiler(kind, sdk, forced_by.clone()))
+                }
+                sdk => on_path_compiler(kind, "csc", forced_by.clone()).ok_or_else(|| {
+                    let why = match sdk {
+                        Ok(s) => format!("the SDK has no {}", s.csc_dll().display()),
+                        Err(e) => e,
+                    };
+                    missing(format!("{why}; no `csc` on PATH"))
+                }),
+            },
+            CompilerKind::Mcs => on_path_compiler(kind, "mcs", forced_by.clone())
+                .ok_or_else(|| missing("no `mcs` on PATH".into())),
+        };
+    }
+    match find_sdk(options) {
+        Ok(sdk) => Ok(sdk_compiler(
+            CompilerKind::DotnetSdk,
+            sdk,
+            "a .NET SDK is installed".into(),
+        )),
+        Err(no_sdk) => on_path_compiler(CompilerKind::Csc, "csc", no_sdk.clone())
+            .or_else(|| {
+                on_path_compiler(
+                    CompilerKind::Mcs,
+                    "mcs",
+                    format!("{no_sdk}; no `csc` on PATH"),
+                )
+            })
+            .ok_or(BuildError::NoCompiler {
+                why: format!("{no_sdk}; no `csc` and no `mcs` on PATH"),
+            }),
     }
 }
 
@@ -227,6 +451,245 @@ fn on_path(exe: &str) -> Option<PathBuf> {
     std::env::split_paths(&path)
         .map(|d| d.join(exe))
         .find(|p| p.is_file())
+}
+
+/// What a compile references for the framework.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FrameworkRefs {
+    /// A folder of .NET 8 assemblies: a targeting pack's `ref/net8.0`, or a
+    /// runtime's `shared/Microsoft.NETCore.App/8.x.y`.
+    pub dir: PathBuf,
+    /// `Microsoft.NETCore.App.Ref 8.0.31 (<dir>)`, or the runtime's.
+    pub description: String,
+}
+
+/// The `Microsoft.NETCore.App.Ref` 8.x packs on this machine: the SDK's `packs/`,
+/// the NuGet global packages folder (`NUGET_PACKAGES`, else
+/// `~/.nuget/packages`), and `<cache_dir>/sdk/packages`; the newest one.
+pub fn find_targeting_pack(sdk: Option<&Sdk>, cache_dir: &Path) -> Option<FrameworkRefs> {
+    let mut roots: Vec<PathBuf> = Vec::new();
+    if let Some(sdk) = sdk {
+        roots.push(sdk.root.join("packs").join("Microsoft.NETCore.App.Ref"));
+    }
+    let global = std::env::var_os("NUGET_PACKAGES")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".nuget/packages")));
+    if let Some(g) = global {
+        roots.push(g.join("microsoft.netcore.app.ref"));
+    }
+    roots.push(sdk_packages_dir(cache_dir).join("microsoft.netcore.app.ref"));
+    newest_targeting_pack(&roots)
+}
+
+/// The newest release `<root>/<8.x.y>/ref/net8.0` among `roots`.
+fn newest_targeting_pack(roots: &[PathBuf]) -> Option<FrameworkRefs> {
+    let tfm = format!("net{TARGET_MAJOR}.0");
+    let mut best: Option<(Vec<u64>, String, PathBuf)> = None;
+    for root in roots {
+        let Ok(entries) = fs::read_dir(root) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let version = e.file_name().to_string_lossy().into_owned();
+            let key: Vec<u64> = version
+                .split(['.', '-'])
+                .map_while(|p| p.parse().ok())
+                .collect();
+            if key.first() != Some(&u64::from(TARGET_MAJOR)) || version.contains('-') {
+                continue;
+            }
+            let dir = e.path().join("ref").join(&tfm);
+            if !dir.join("System.Runtime.dll").is_file() {
+                continue;
+            }
+            if best.as_ref().is_none_or(|(k, _, _)| key > *k) {
+                best = Some((key, version, dir));
+            }
+        }
+    }
+    best.map(|(_, version, dir)| FrameworkRefs {
+        description: format!(
+            "the targeting pack Microsoft.NETCore.App.Ref {version} ({})",
+            dir.display()
+        ),
+        dir,
+    })
+}
+
+fn sdk_packages_dir(cache_dir: &Path) -> PathBuf {
+    cache_dir.join("sdk").join("packages")
+}
+
+/// Restores `Microsoft.NETCore.App.Ref` 8 (the version the SDK targets) into
+/// `<cache_dir>/sdk/packages` once: `dotnet restore` of a one-line net8.0
+/// project, from the machine's NuGet feeds. Under a file lock.
+pub fn restore_targeting_pack(sdk: &Sdk, cache_dir: &Path) -> Result<FrameworkRefs, String> {
+    let base = cache_dir.join("sdk");
+    let proj_dir = base.join(format!("restore-net{TARGET_MAJOR}.0"));
+    fs::create_dir_all(&proj_dir).map_err(|e| format!("{}: {e}", proj_dir.display()))?;
+    let lock_path = base.join("restore.lock");
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| format!("{}: {e}", lock_path.display()))?;
+    fs4::fs_std::FileExt::lock_exclusive(&lock)
+        .map_err(|e| format!("{}: {e}", lock_path.display()))?;
+    let result = (|| {
+        let cached = || {
+            newest_targeting_pack(&[sdk_packages_dir(cache_dir).join("microsoft.netcore.app.ref")])
+        };
+        if let Some(found) = cached() {
+            return Ok(found); // another process restored it meanwhile
+        }
+        let proj = proj_dir.join("Restore.csproj");
+        let text = format!(
+            "<!-- Written by mochi-dotnet: restores the .NET {TARGET_MAJOR} targeting pack for offline shim builds. -->\n\
+             <Project Sdk=\"Microsoft.NET.Sdk\">\n  <PropertyGroup>\n    <TargetFramework>net{TARGET_MAJOR}.0</TargetFramework>\n    \
+             <DisableTransitiveFrameworkReferenceDownloads>true</DisableTransitiveFrameworkReferenceDownloads>\n  </PropertyGroup>\n</Project>\n"
+        );
+        fs::write(&proj, text).map_err(|e| format!("{}: {e}", proj.display()))?;
+        let out = sdk_command(sdk)
+            .current_dir(&proj_dir)
+            .arg("restore")
+            .arg(&proj)
+            .arg("--packages")
+            .arg(sdk_packages_dir(cache_dir))
+            .args([
+                "--nologo",
+                "-v:q",
+                "-p:ImportDirectoryBuildProps=false",
+                "-p:ImportDirectoryBuildTargets=false",
+                "-p:ImportDirectoryPackagesProps=false",
+            ])
+            .output()
+            .map_err(|e| format!("could not run `{} restore`: {e}", sdk.dotnet.display()))?;
+        if !out.status.success() {
+            let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+            text.push_str(&String::from_utf8_lossy(&out.stderr));
+            let errors: Vec<&str> = text
+                .lines()
+                .filter(|l| l.contains("error"))
+                .take(10)
+                .collect();
+            return Err(format!(
+                "`dotnet restore` of Microsoft.NETCore.App.Ref {TARGET_MAJOR}.0 failed (exit {}): {}",
+                out.status.code().map_or("signal".into(), |c| c.to_string()),
+                if errors.is_empty() {
+                    text.trim().to_string()
+                } else {
+                    errors.join(" | ").trim().to_string()
+                }
+            ));
+        }
+        cached().ok_or_else(|| {
+            format!(
+                "`dotnet restore` succeeded but left no Microsoft.NETCore.App.Ref {TARGET_MAJOR}.x in {}",
+                sdk_packages_dir(cache_dir).display()
+            )
+        })
+    })();
+    let _ = fs4::fs_std::FileExt::unlock(&lock);
+    result
+}
+
+/// The first of `dlls` compiled against a runtime's implementation assemblies
+/// (it references `System.Private.CoreLib` or another `System.Private.*`,
+/// which no targeting pack has), with the name it references.
+pub fn references_runtime_internals(dlls: &[PathBuf]) -> Option<(PathBuf, String)> {
+    use ecma335::tables::AssemblyRefRow;
+    dlls.iter().find_map(|d| {
+        let data = fs::read(d).ok()?;
+        let md = ecma335::Metadata::parse(&data).ok()?;
+        let name = md.tables.rows::<AssemblyRefRow>().find_map(|(_, r)| {
+            let n = md.strings.get(r.ok()?.name).ok()?;
+            n.starts_with("System.Private.").then(|| n.into_owned())
+        })?;
+        Some((d.clone(), name))
+    })
+}
+
+/// What `compiler` compiles against, and (for the announcement) where it came from.
+fn framework_refs(
+    compiler: &Compiler,
+    options: &BuildOptions,
+    package_dlls: &[PathBuf],
+) -> Result<FrameworkRefs, BuildError> {
+    let shared = || {
+        options.framework_dir.as_ref().map(|d| FrameworkRefs {
+            dir: d.clone(),
+            description: format!(
+                "the .NET {TARGET_MAJOR} runtime's assemblies ({})",
+                d.display()
+            ),
+        })
+    };
+    match compiler.kind {
+        CompilerKind::Mcs => shared().ok_or_else(|| BuildError::NoFramework {
+            compiler: compiler.kind.name().into(),
+        }),
+        // As mcs: the shared framework; without one the targeting pack.
+        CompilerKind::Csc => match shared() {
+            Some(r) => Ok(r),
+            None => find_targeting_pack(compiler.sdk.as_ref(), &options.cache_dir)
+                .or_else(|| {
+                    compiler
+                        .sdk
+                        .as_ref()
+                        .and_then(|sdk| restore_targeting_pack(sdk, &options.cache_dir).ok())
+                })
+                .ok_or_else(|| BuildError::NoFramework {
+                    compiler: compiler.kind.name().into(),
+                }),
+        },
+        // The targeting pack (found, else restored once); the shared framework
+        // when it cannot be had.
+        CompilerKind::DotnetSdk => {
+            // A package built against a runtime's own assemblies cannot be
+            // compiled against: the targeting pack lacks what it references.
+            if let Some((dll, name)) = references_runtime_internals(package_dlls) {
+                let why = format!(
+                    "{} references {name}, which only a runtime has",
+                    dll.file_name().unwrap_or_default().to_string_lossy()
+                );
+                return match shared() {
+                    Some(mut r) => {
+                        r.description.push_str(&format!(" ({why})"));
+                        Ok(r)
+                    }
+                    None => Err(BuildError::NoReferences {
+                        compiler: compiler.kind.name().into(),
+                        why: format!("{why}, and no .NET {TARGET_MAJOR} runtime was found"),
+                    }),
+                };
+            }
+            if let Some(r) = find_targeting_pack(compiler.sdk.as_ref(), &options.cache_dir) {
+                return Ok(r);
+            }
+            let sdk = compiler.sdk.as_ref().expect("dotnet build has an SDK");
+            match restore_targeting_pack(sdk, &options.cache_dir) {
+                Ok(mut r) => {
+                    r.description.push_str(", restored into the shim cache");
+                    Ok(r)
+                }
+                Err(why) => match shared() {
+                    Some(mut r) => {
+                        r.description
+                            .push_str(&format!(" (the targeting pack could not be had: {why})"));
+                        Ok(r)
+                    }
+                    None => Err(BuildError::NoReferences {
+                        compiler: compiler.kind.name().into(),
+                        why: format!(
+                            "no Microsoft.NETCore.App.Ref {TARGET_MAJOR}.x in the SDK's packs/, the NuGet packages folder or the shim cache; {why}; no .NET {TARGET_MAJOR} runtime either"
+                        ),
+                    }),
+                },
+            }
+        }
+    }
 }
 
 /// Builds `project` (or finds it in the cache).
@@ -240,23 +703,28 @@ pub fn build(
     fs::create_dir_all(root).map_err(io(root))?;
     let dir = root.join(&key);
     let dll_name = format!("{}.dll", project.assembly_name);
-    let done = |compiler: String, cache_hit: bool| BuiltShim {
-        assembly: dir.join("bin").join(&dll_name),
-        dir: dir.clone(),
-        exports_type: project.exports_type.clone(),
-        cache_hit,
-        compiler,
-        key: key.clone(),
-        dropped: fs::read_to_string(dir.join("dropped.txt"))
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| l.split_once('\t'))
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect(),
+    // `built-with`: the compiler's name, then the line that says why and against what.
+    let done = |marker: &str, cache_hit: bool| {
+        let (compiler, detail) = marker.split_once('\n').unwrap_or((marker, ""));
+        BuiltShim {
+            assembly: dir.join("bin").join(&dll_name),
+            dir: dir.clone(),
+            exports_type: project.exports_type.clone(),
+            cache_hit,
+            compiler: compiler.trim().to_string(),
+            compiler_detail: detail.trim().to_string(),
+            key: key.clone(),
+            dropped: fs::read_to_string(dir.join("dropped.txt"))
+                .unwrap_or_default()
+                .lines()
+                .filter_map(|l| l.split_once('\t'))
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
+        }
     };
     let marker = dir.join("built-with");
     if let Ok(c) = fs::read_to_string(&marker) {
-        return Ok(done(c.trim().to_string(), true));
+        return Ok(done(&c, true));
     }
     // One builder per key at a time, across processes.
     let lock_path = root.join(format!("{key}.lock"));
@@ -269,9 +737,19 @@ pub fn build(
     fs4::fs_std::FileExt::lock_exclusive(&lock).map_err(io(&lock_path))?;
     let result = (|| {
         if let Ok(c) = fs::read_to_string(&marker) {
-            return Ok(done(c.trim().to_string(), true));
+            return Ok(done(&c, true));
         }
         let compiler = find_compiler(options)?;
+        let refs = framework_refs(&compiler, options, package_dlls)?;
+        let detail = format!(
+            "{}: {}; compiling against {}",
+            compiler.describe(),
+            compiler.reason,
+            refs.description
+        );
+        if let Some(announce) = options.announce {
+            announce(&format!("building {} with {detail}", project.assembly_name));
+        }
         let tmp = tempfile::Builder::new()
             .prefix(&format!(".tmp-{}-", &key[..16]))
             .tempdir_in(root)
@@ -280,7 +758,15 @@ pub fn build(
         write_project(project, work, package_dlls)?;
         let bin = work.join("bin");
         fs::create_dir_all(&bin).map_err(io(&bin))?;
-        let dropped = compile_dropping(&compiler, project, work, &bin, options);
+        let job = Job {
+            compiler: &compiler,
+            refs: &refs,
+            detail: &detail,
+            project,
+            work,
+            bin: &bin,
+        };
+        let dropped = compile_dropping(&job);
         if let Ok(d) = &dropped
             && !d.is_empty()
         {
@@ -296,20 +782,23 @@ pub fn build(
             return Err(match e {
                 BuildError::Compile {
                     compiler,
+                    detail,
                     status,
                     output,
                     ..
                 } => BuildError::Compile {
                     compiler,
+                    detail,
                     status,
                     output: output
                         .replace(&kept.display().to_string(), &failed.display().to_string()),
-                    source_file: failed.join("Exports.cs"),
                     dir: failed,
                 },
                 other => other,
             });
         }
+        // MSBuild's intermediate files (a second copy of the shim) are not kept.
+        let _ = fs::remove_dir_all(work.join("obj"));
         for d in package_dlls {
             if let Some(name) = d.file_name() {
                 let to = bin.join(name);
@@ -322,7 +811,8 @@ pub fn build(
         if let Some(text) = project.file(&rc) {
             fs::write(bin.join(&rc), text).map_err(io(&bin))?;
         }
-        fs::write(work.join("built-with"), compiler.kind.name()).map_err(io(work))?;
+        let marker_text = format!("{}\n{detail}\n", compiler.kind.name());
+        fs::write(work.join("built-with"), &marker_text).map_err(io(work))?;
         let kept = tmp.keep();
         let _ = fs::remove_dir_all(&dir);
         fs::rename(&kept, &dir).map_err(io(&dir))?;
@@ -335,7 +825,7 @@ pub fn build(
                 compiler.kind.name()
             );
         }
-        Ok(done(compiler.kind.name().to_string(), false))
+        Ok(done(&marker_text, false))
     })();
     let _ = fs4::fs_std::FileExt::unlock(&lock);
     result
@@ -372,31 +862,69 @@ pub fn framework_references(fw: &Path) -> Result<Vec<PathBuf>, BuildError> {
     Ok(refs)
 }
 
-fn compile(
-    compiler: &Compiler,
-    project: &ShimProject,
-    work: &Path,
-    bin: &Path,
-    options: &BuildOptions,
-) -> Result<Result<(), Failure>, BuildError> {
-    let mut cmd = Command::new(&compiler.program);
+/// One shim being compiled.
+struct Job<'a> {
+    compiler: &'a Compiler,
+    refs: &'a FrameworkRefs,
+    /// [`BuiltShim::compiler_detail`].
+    detail: &'a str,
+    project: &'a ShimProject,
+    work: &'a Path,
+    bin: &'a Path,
+}
+
+fn compile(job: &Job) -> Result<Result<(), Failure>, BuildError> {
+    let Job {
+        compiler,
+        refs,
+        project,
+        work,
+        bin,
+        ..
+    } = *job;
+    let mut cmd = match &compiler.sdk {
+        Some(sdk) => sdk_command(sdk),
+        None => Command::new(&compiler.program),
+    };
+    cmd.current_dir(work);
     match compiler.kind {
         CompilerKind::DotnetSdk => {
+            // Offline: no restore, the reference folder instead of the implicit
+            // framework reference (see the generated .csproj), no build servers
+            // left behind, nothing imported from folders above the cache.
             cmd.arg("build")
                 .arg(work.join(format!("{}.csproj", project.assembly_name)))
-                .args(["-c", "Release", "--nologo", "-o"])
-                .arg(bin)
-                .env("DOTNET_CLI_TELEMETRY_OPTOUT", "1")
-                .env("DOTNET_SKIP_FIRST_TIME_EXPERIENCE", "1")
-                .env("DOTNET_NOLOGO", "1");
+                .args([
+                    "-c",
+                    "Release",
+                    "--nologo",
+                    "--no-restore",
+                    "--disable-build-servers",
+                    "-clp:NoSummary",
+                    "-p:ImportDirectoryBuildProps=false",
+                    "-p:ImportDirectoryBuildTargets=false",
+                    "-p:ImportDirectoryPackagesProps=false",
+                ])
+                .arg(format!(
+                    "-p:{FRAMEWORK_REFERENCES_PROPERTY}={}",
+                    refs.dir.display()
+                ))
+                .arg("-o")
+                .arg(bin);
         }
         CompilerKind::Csc | CompilerKind::Mcs => {
-            let fw = options
-                .framework_dir
-                .as_ref()
-                .ok_or_else(|| BuildError::NoFramework {
-                    compiler: compiler.kind.name().into(),
-                })?;
+            if compiler.kind == CompilerKind::Csc {
+                if let Some(sdk) = &compiler.sdk {
+                    cmd.arg("exec").arg(sdk.csc_dll());
+                }
+                cmd.args([
+                    "-noconfig",
+                    "-deterministic",
+                    "-nologo",
+                    "-langversion:latest",
+                ])
+                .arg(format!("-pathmap:{}=/_/", work.display()));
+            }
             cmd.args([
                 "-target:library",
                 "-unsafe",
@@ -404,10 +932,7 @@ fn compile(
                 "-optimize+",
                 "-nowarn:219,612,618,1702",
             ]);
-            if compiler.kind == CompilerKind::Csc {
-                cmd.args(["-noconfig", "-deterministic", "-nologo"]);
-            }
-            for r in framework_references(fw)? {
+            for r in framework_references(&refs.dir)? {
                 cmd.arg(format!("-r:{}", r.display()));
             }
             for d in &project.package_dlls {
@@ -424,7 +949,13 @@ fn compile(
             }
         }
     }
-    let out = cmd.output().map_err(io(&compiler.program))?;
+    let out = cmd
+        .output()
+        .map_err(|source| BuildError::CompilerFailedToRun {
+            compiler: compiler.kind.name().into(),
+            program: compiler.program.clone(),
+            source,
+        })?;
     if out.status.success() && bin.join(format!("{}.dll", project.assembly_name)).is_file() {
         return Ok(Ok(()));
     }
@@ -432,6 +963,7 @@ fn compile(
     all.push_str(&String::from_utf8_lossy(&out.stderr));
     Ok(Err(Failure {
         compiler: compiler.kind.name().into(),
+        detail: job.detail.to_string(),
         status: out
             .status
             .code()
@@ -444,6 +976,7 @@ fn compile(
 /// A compiler run that failed: its whole output.
 struct Failure {
     compiler: String,
+    detail: String,
     status: String,
     all: String,
 }
@@ -452,18 +985,23 @@ impl Failure {
     fn into_error(self, work: &Path) -> BuildError {
         let Failure {
             compiler,
+            detail,
             status,
             all,
         } = self;
         // Errors only (warnings would bury them), at most 60 lines.
-        let errors: Vec<&str> = all
+        let mut errors: Vec<&str> = all
             .lines()
             .filter(|l| {
                 let low = l.to_ascii_lowercase();
                 (low.contains("error") || low.contains("location of the symbol"))
                     && !low.contains("warning cs")
+                    && !low.trim_start().ends_with("error(s)")
             })
             .collect();
+        // MSBuild repeats some errors (a project that does not load); keep the first.
+        let mut seen = std::collections::HashSet::new();
+        errors.retain(|l| seen.insert(l.trim()));
         let mut output = if errors.is_empty() {
             all.clone()
         } else {
@@ -479,9 +1017,9 @@ impl Failure {
         }
         BuildError::Compile {
             compiler,
+            detail,
             status,
             output: output.trim_end().to_string(),
-            source_file: work.join("Exports.cs"),
             dir: work.to_path_buf(),
         }
     }
@@ -491,16 +1029,11 @@ impl Failure {
 /// most 5, or a tenth of them), drops them from the built `Exports.cs` and
 /// compiles again (at most 4 rounds).
 /// Returns the dropped entry points with the compiler's first error for each.
-fn compile_dropping(
-    compiler: &Compiler,
-    project: &ShimProject,
-    work: &Path,
-    bin: &Path,
-    options: &BuildOptions,
-) -> Result<Vec<(String, String)>, BuildError> {
+fn compile_dropping(job: &Job) -> Result<Vec<(String, String)>, BuildError> {
+    let work = job.work;
     let mut dropped: Vec<(String, String)> = Vec::new();
     for _round in 0..4 {
-        let failure = match compile(compiler, project, work, bin, options)? {
+        let failure = match compile(job)? {
             Ok(()) => return Ok(dropped),
             Err(f) => f,
         };
@@ -550,7 +1083,7 @@ fn compile_dropping(
         t.push('\n');
         fs::write(&exports_path, t).map_err(io(&exports_path))?;
     }
-    match compile(compiler, project, work, bin, options)? {
+    match compile(job)? {
         Ok(()) => Ok(dropped),
         Err(f) => Err(f.into_error(work)),
     }
