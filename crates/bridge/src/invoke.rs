@@ -13,7 +13,6 @@
 //! `fn(i64 × 16, f64 × 8) -> i32` with its integer-class slots first and its
 //! doubles after (unused slots are ignored by the callee).
 
-use std::collections::BTreeMap;
 use std::ffi::c_void;
 use std::path::Path;
 
@@ -79,7 +78,15 @@ pub fn run(
     package: Option<&str>,
 ) -> anyhow::Result<Outcome> {
     let calls = parse_chain(tokens)?;
-    let input = if Path::new(target).is_file() {
+    // mochi.toml, when there is one: monomorphisations and the runtime's roll-forward.
+    let dotnet = if manifest_path.exists() {
+        crate::manifest::Manifest::load(manifest_path)
+            .map_err(|e| anyhow!("{e}"))?
+            .dotnet
+    } else {
+        crate::manifest::DotnetConfig::default()
+    };
+    let mut input = if Path::new(target).is_file() {
         crate::shim::input_from_assembly(Path::new(target), package)?
     } else {
         let root = manifest_path
@@ -98,23 +105,40 @@ pub fn run(
             .get(target)
             .ok_or_else(|| anyhow!("{target} is not locked in {}", lock_path.display()))?
             .clone();
-        let mono = if manifest_path.exists() {
-            crate::manifest::Manifest::load(manifest_path)
-                .map_err(|e| anyhow!("{e}"))?
-                .dotnet
-                .monomorphise
-        } else {
-            BTreeMap::new()
-        };
-        let mut input = crate::shim::input_from_lock(&lock, &locked, &mono)?;
+        let mut input = crate::shim::input_from_lock(&lock, &locked, &dotnet.monomorphise)?;
         input.package = package.unwrap_or_default().to_string();
         input
     };
+    input.roll_forward = dotnet.roll_forward;
     let generated = crate::shim::generate(&input)?;
     // Resolve every call before building anything: a typo costs no compile.
     let plan = &generated.plan;
     for c in &calls {
         candidates(plan, &c.member).context("resolving the member")?;
+    }
+    // The runtime the shim's runtimeconfig asks for, under .NET's roll-forward
+    // rules; started before the build, so a missing runtime costs no compile.
+    let req = crate::shim::shim_requirement(&generated.project)?;
+    let mut options = hosting::RuntimeOptions::default().with_framework(req.clone());
+    if let Some(root) = crate::shim::runtime_root(&req) {
+        options = options.with_dotnet_root(root);
+    }
+    let runtime = hosting::Runtime::start(&options).map_err(|e| match e {
+        // Only a newer major is installed: say how the manifest allows it.
+        hosting::Error::NoCompatibleRuntime { ref newer, .. } if !newer.is_empty() => {
+            anyhow!(
+                "{e}\nhint: to run this net{major}.0 shim on a newer .NET instead, set in mochi.toml:\n  [dotnet.runtime]\n  roll-forward = \"LatestMajor\"",
+                major = req.minimum.major
+            )
+        }
+        e => e.into(),
+    })?;
+    if std::env::var_os("MOCHI_DOTNET_INVOKE_VERBOSE").is_some() {
+        eprintln!(
+            "running on Microsoft.NETCore.App {} in {} (the shim needs {req})",
+            runtime.version(),
+            runtime.install().root.display()
+        );
     }
     let built = crate::shim::build(&generated)?;
     // A member with a single candidate that has no export says why.
@@ -137,10 +161,6 @@ pub fn run(
             bail!("{} ({ep}) has no export: {why}", c.member);
         }
     }
-    let root = crate::shim::dotnet_root()
-        .ok_or_else(|| anyhow!("no .NET 8 runtime found\n  hint: install the .NET 8 runtime, or set DOTNET_ROOT to a folder with host/fxr and shared/Microsoft.NETCore.App/8.x"))?;
-    let runtime =
-        hosting::Runtime::start(&hosting::RuntimeOptions::default().with_dotnet_root(root))?;
     let shim = Shim::load(runtime, &built.assembly)?;
     hosting::prepare_current_thread()?;
     let mut handles: Vec<isize> = Vec::new();

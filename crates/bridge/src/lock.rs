@@ -429,7 +429,12 @@ fn carry_shims(fresh: &mut Lockfile, recorded: &Lockfile) {
 fn record_shims(manifest: &Manifest, lockfile: &mut Lockfile, warnings: &mut Vec<String>) {
     let snapshot = lockfile.clone();
     for p in &mut lockfile.packages {
-        match crate::shim::locked_shim_sha256(&snapshot, p, &manifest.dotnet.monomorphise) {
+        match crate::shim::locked_shim_sha256(
+            &snapshot,
+            p,
+            &manifest.dotnet.monomorphise,
+            manifest.dotnet.roll_forward,
+        ) {
             Ok(h) => p.shim_sha256 = Some(h),
             Err(e) => warnings.push(format!(
                 "shim-sha256 of {} {} not computed: {e}",

@@ -187,6 +187,10 @@ pub struct DotnetConfig {
     pub publish: PublishConfig,
     pub capabilities: CapabilityGrant,
     pub async_mode: AsyncMode,
+    /// `[dotnet.runtime] roll-forward`: .NET's `rollForward` for every shim
+    /// (written into its runtimeconfig, used to select the runtime); none is
+    /// .NET's default, `Minor`. An extension of the spec's manifest.
+    pub roll_forward: Option<hosting::RollForward>,
 }
 
 impl Default for DotnetConfig {
@@ -199,6 +203,7 @@ impl Default for DotnetConfig {
             publish: PublishConfig::default(),
             capabilities: CapabilityGrant::default(),
             async_mode: AsyncMode::default(),
+            roll_forward: None,
         }
     }
 }
@@ -597,7 +602,21 @@ impl Cx<'_> {
         if let Some((k, v)) = t.get_key_value("runtime") {
             // `runtime` is both a RID string and the [dotnet.runtime] table.
             if let Some(rt) = v.as_table_like() {
-                self.known_keys(rt, "[dotnet.runtime]", &["id", "async-mode"])?;
+                self.known_keys(
+                    rt,
+                    "[dotnet.runtime]",
+                    &["id", "async-mode", "roll-forward"],
+                )?;
+                if let Some((k2, v2)) = rt.get_key_value("roll-forward") {
+                    let s = self.string(k2, v2, "a .NET roll-forward policy")?;
+                    cfg.roll_forward = Some(hosting::RollForward::parse(s).ok_or_else(|| {
+                        self.err(
+                            v2.span(),
+                            format!("`roll-forward` cannot be `{s}`"),
+                            "use one of .NET's rollForward values: \"Disable\", \"LatestPatch\", \"Minor\" (the default), \"LatestMinor\", \"Major\" or \"LatestMajor\"",
+                        )
+                    })?);
+                }
                 if let Some((k2, v2)) = rt.get_key_value("id") {
                     cfg.runtime = self.rid(k2, v2)?;
                 }

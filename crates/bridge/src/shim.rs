@@ -51,6 +51,8 @@ pub struct ShimInput {
     pub dlls: Vec<PathBuf>,
     /// Assemblies of dependencies: type context, and copied beside the shim.
     pub dependency_dlls: Vec<PathBuf>,
+    /// `[dotnet.runtime] roll-forward`, written into the shim's runtimeconfig.
+    pub roll_forward: Option<hosting::RollForward>,
 }
 
 /// A generated (not yet built) shim.
@@ -91,6 +93,7 @@ pub fn input_from_assembly(path: &Path, package: Option<&str>) -> Result<ShimInp
             vec![path.to_path_buf()]
         },
         dependency_dlls: Vec::new(),
+        roll_forward: None,
     })
 }
 
@@ -180,6 +183,7 @@ pub fn input_from_lock(
         monomorphise: monomorphise.clone(),
         dlls: own,
         dependency_dlls: deps,
+        roll_forward: None,
     })
 }
 
@@ -218,7 +222,7 @@ pub fn generate(input: &ShimInput) -> Result<Generated, ShimError> {
         &plan,
         &ShimOptions {
             package_dlls: names,
-            ..ShimOptions::default()
+            roll_forward: input.roll_forward.map(|r| r.name().to_string()),
         },
     );
     Ok(Generated {
@@ -234,12 +238,14 @@ pub fn shim_cache_dir() -> Result<PathBuf, ShimError> {
     Ok(cache.root().join("shims"))
 }
 
-/// Builds (or finds in the cache) a generated shim.
+/// Builds (or finds in the cache) a generated shim. Before compiling, the
+/// compiler chosen and why is printed on stderr.
 pub fn build(generated: &Generated) -> Result<BuiltShim, ShimError> {
     let options = BuildOptions {
         cache_dir: shim_cache_dir()?,
         framework_dir: shared_framework_dir(8),
         dotnet: dotnet_root().map(|r| r.join("dotnet")),
+        announce: Some(|line| eprintln!("note: {line}")),
         ..BuildOptions::default()
     };
     Ok(shimgen::build::build(
@@ -280,13 +286,47 @@ pub fn shared_framework_dir(major: u32) -> Option<PathBuf> {
     Some(install.framework_dir(&v))
 }
 
+/// The .NET installation to run a shim needing `req` on, when one must be
+/// named: `MOCHI_DOTNET8_ROOT`, else none when hosting's locator finds a
+/// runtime by itself (DOTNET_ROOT, PATH, standard folders), else a project
+/// `.tools/dotnet8` above the current folder that satisfies `req`. `None`
+/// lets hosting search and, failing, list every folder it tried.
+pub fn runtime_root(req: &hosting::FrameworkRequirement) -> Option<PathBuf> {
+    if let Some(r) = std::env::var_os("MOCHI_DOTNET8_ROOT").filter(|r| !r.is_empty()) {
+        let r = PathBuf::from(r);
+        if r.join("shared/Microsoft.NETCore.App").is_dir() {
+            return Some(r);
+        }
+    }
+    if hosting::Locator::from_env().find(req).is_ok() {
+        return None;
+    }
+    let cwd = std::env::current_dir().ok()?;
+    cwd.ancestors()
+        .map(|a| a.join(".tools/dotnet8"))
+        .find(|p| hosting::DotnetInstall::probe(p).is_ok_and(|i| req.select(&i.runtimes).is_some()))
+}
+
+/// The framework a shim needs: its runtimeconfig (`net8.0`, and the
+/// `rollForward` of `[dotnet.runtime] roll-forward`).
+pub fn shim_requirement(project: &ShimProject) -> Result<hosting::FrameworkRequirement, ShimError> {
+    let name = format!("{}.runtimeconfig.json", project.assembly_name);
+    let text = project
+        .file(&name)
+        .ok_or_else(|| ShimError::Package(format!("the generated shim has no {name}")))?;
+    hosting::runtimeconfig::parse_requirement(text)
+        .map_err(|e| ShimError::Package(format!("{name}: {e}")))
+}
+
 /// `shim-sha256` of a locked package; an error when the package is not in
 /// the cache. Machine-independent: framework types come from shimgen's index.
 pub fn locked_shim_sha256(
     lock: &Lockfile,
     locked: &LockedPackage,
     monomorphise: &BTreeMap<String, Vec<Vec<String>>>,
+    roll_forward: Option<hosting::RollForward>,
 ) -> Result<String, ShimError> {
-    let input = input_from_lock(lock, locked, monomorphise)?;
+    let mut input = input_from_lock(lock, locked, monomorphise)?;
+    input.roll_forward = roll_forward;
     Ok(generate(&input)?.project.sha256)
 }

@@ -33,17 +33,17 @@ pub fn run(manifest_path: &Path, build: bool) -> anyhow::Result<Vec<Synced>> {
     let lock_path = root.join(LOCK_FILE);
     let lock = Lockfile::load(&lock_path)
         .map_err(|e| anyhow!("{e}\n  hint: run `mochi-dotnet lock` first"))?;
-    let mono = if manifest_path.exists() {
+    let dotnet = if manifest_path.exists() {
         crate::manifest::Manifest::load(manifest_path)
             .map_err(|e| anyhow!("{e}"))?
             .dotnet
-            .monomorphise
     } else {
         Default::default()
     };
     let mut out = Vec::new();
     for locked in &lock.packages {
-        let input = crate::shim::input_from_lock(&lock, locked, &mono)?;
+        let mut input = crate::shim::input_from_lock(&lock, locked, &dotnet.monomorphise)?;
+        input.roll_forward = dotnet.roll_forward;
         let generated = crate::shim::generate(&input)?;
         let dir = root.join("dotnet_shim").join(&generated.project.package);
         shimgen::build::write_project(&generated.project, &dir, &generated.dlls)?;

@@ -3,6 +3,7 @@
 //! and System.Text.RegularExpressions from the .NET 8 shared framework.
 
 use fixtures::assemblies::dotnet8_root;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -27,15 +28,33 @@ struct Run {
 }
 
 fn invoke(cache: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_mochi-dotnet"))
-        .arg("invoke")
+    invoke_in(cache, args, None, &[])
+}
+
+/// `invoke` with environment overrides (`None` removes a variable), in `cwd`.
+fn invoke_in(
+    cache: &Path,
+    args: &[&str],
+    cwd: Option<&Path>,
+    env: &[(&str, Option<&OsStr>)],
+) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mochi-dotnet"));
+    cmd.arg("invoke")
         .args(args)
         .env("MOCHI_DOTNET_CACHE", cache)
         .env("DOTNET_ROOT", dotnet8_root())
         .env("MOCHI_DOTNET_SHIM_COMPILER", "mcs")
-        .env("MOCHI_DOTNET_INVOKE_VERBOSE", "1")
-        .output()
-        .expect("run mochi-dotnet");
+        .env("MOCHI_DOTNET_INVOKE_VERBOSE", "1");
+    if let Some(d) = cwd {
+        cmd.current_dir(d);
+    }
+    for (k, v) in env {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    let out = cmd.output().expect("run mochi-dotnet");
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -324,4 +343,219 @@ fn corelib_value_receivers_and_span_overloaded_members() {
     let g = ok(c, &[cl, "Guid.NewGuid", "+", "Guid.ToString"]);
     assert_eq!(g.len(), 38, "{g}");
     assert_eq!(builds(c), 1);
+}
+
+/// The .NET SDK of this machine, or `None` (skip) when it has none; with
+/// MOCHI_DOTNET_SDK_ROOT set (the test environment found one) a missing SDK fails.
+fn sdk_root() -> Option<PathBuf> {
+    match shimgen::build::find_sdk(&shimgen::build::BuildOptions::default()) {
+        Ok(sdk) => Some(sdk.root),
+        Err(why) => {
+            assert!(
+                std::env::var_os("MOCHI_DOTNET_SDK_ROOT").is_none(),
+                "MOCHI_DOTNET_SDK_ROOT is set but {why}"
+            );
+            eprintln!("skipped: {why}");
+            None
+        }
+    }
+}
+
+/// With no compiler forced, `invoke` builds with `dotnet build` when the SDK is
+/// installed and with `mcs` on a machine that has a .NET 8 runtime and no
+/// SDK, and says on stderr which one and why.
+#[test]
+fn the_shim_compiler_is_chosen_automatically_and_printed() {
+    if !Path::new(NEWTONSOFT).is_file() {
+        eprintln!("skipped: {NEWTONSOFT} missing (apt-get install libnewtonsoft-json5.0-cil)");
+        return;
+    }
+    let call = [NEWTONSOFT, "JsonConvert.ToString", "42"];
+    // No SDK: PATH holds only mcs (its script runs /usr/bin/mono), DOTNET_ROOT a runtime.
+    let bin = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("/usr/bin/mcs", bin.path().join("mcs")).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let r = invoke_in(
+        cache.path(),
+        &call,
+        None,
+        &[
+            ("MOCHI_DOTNET_SHIM_COMPILER", None),
+            ("MOCHI_DOTNET_SDK_ROOT", None),
+            ("PATH", Some(bin.path().as_os_str())),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.trim_end(), r#""42""#);
+    assert!(
+        r.stderr
+            .contains("note: building Mochi.Shim.NewtonsoftJson with mcs ("),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("no .NET SDK") && r.stderr.contains("no `csc` on PATH"),
+        "{}",
+        r.stderr
+    );
+    // A cache hit compiles nothing and announces nothing.
+    let r = invoke_in(
+        cache.path(),
+        &call,
+        None,
+        &[
+            ("MOCHI_DOTNET_SHIM_COMPILER", None),
+            ("MOCHI_DOTNET_SDK_ROOT", None),
+            ("PATH", Some(bin.path().as_os_str())),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("note: building"), "{}", r.stderr);
+
+    let Some(sdk) = sdk_root() else {
+        return;
+    };
+    let path = std::env::join_paths([
+        sdk.clone(),
+        PathBuf::from("/usr/bin"),
+        PathBuf::from("/bin"),
+    ])
+    .unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let r = invoke_in(
+        cache.path(),
+        &call,
+        None,
+        &[
+            ("MOCHI_DOTNET_SHIM_COMPILER", None),
+            ("PATH", Some(path.as_os_str())),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.trim_end(), r#""42""#);
+    assert!(
+        r.stderr
+            .contains("note: building Mochi.Shim.NewtonsoftJson with dotnet build (.NET SDK "),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("a .NET SDK is installed")
+            && r.stderr
+                .contains("compiling against the targeting pack Microsoft.NETCore.App.Ref 8."),
+        "{}",
+        r.stderr
+    );
+    // A forced compiler that cannot work says which and why.
+    let r = invoke_in(
+        tempfile::tempdir().unwrap().path(),
+        &call,
+        None,
+        &[("MOCHI_DOTNET_SHIM_COMPILER", Some(OsStr::new("fortran")))],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("MOCHI_DOTNET_SHIM_COMPILER is \"fortran\""),
+        "{}",
+        r.stderr
+    );
+}
+
+/// A net8.0 shim on a machine whose only runtime is the SDK's .NET 10: by
+/// default .NET's roll-forward (Minor) refuses it, with an error naming
+/// Microsoft.NETCore.App 8.0 and how to get it or roll forward;
+/// `[dotnet.runtime] roll-forward = "LatestMajor"` runs it on .NET 10. On
+/// the .NET 8 runtime both run on 8.
+#[test]
+fn roll_forward_decides_whether_a_net8_shim_runs_on_dotnet10() {
+    if !Path::new(NEWTONSOFT).is_file() {
+        eprintln!("skipped: {NEWTONSOFT} missing (apt-get install libnewtonsoft-json5.0-cil)");
+        return;
+    }
+    let Some(sdk) = sdk_root() else {
+        return;
+    };
+    let call = [NEWTONSOFT, "JsonConvert.ToString", "42"];
+    // A project folder with no .tools/dotnet8 above it, and only .NET 10 to be found.
+    let project = tempfile::tempdir().unwrap();
+    let path = std::env::join_paths([
+        sdk.clone(),
+        PathBuf::from("/usr/bin"),
+        PathBuf::from("/bin"),
+    ])
+    .unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let only10 = [
+        ("MOCHI_DOTNET8_ROOT", None),
+        ("MOCHI_DOTNET_SHIM_COMPILER", None),
+        ("DOTNET_ROLL_FORWARD", None),
+        ("DOTNET_ROOT", Some(sdk.as_os_str())),
+        ("PATH", Some(path.as_os_str())),
+    ];
+    let r = invoke_in(cache.path(), &call, Some(project.path()), &only10);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    for part in [
+        "no installed .NET runtime satisfies Microsoft.NETCore.App 8.0",
+        "(rollForward Minor)",
+        "has runtimes 10.",
+        "install the .NET 8.0 runtime",
+        "apt-get install dotnet-runtime-8.0",
+        "roll-forward = \"LatestMajor\"",
+    ] {
+        assert!(r.stderr.contains(part), "{part:?} not in:\n{}", r.stderr);
+    }
+
+    std::fs::write(
+        project.path().join("mochi.toml"),
+        "[dotnet.runtime]\nroll-forward = \"LatestMajor\"\n",
+    )
+    .unwrap();
+    let r = invoke_in(cache.path(), &call, Some(project.path()), &only10);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.trim_end(), r#""42""#);
+    assert!(
+        r.stderr.contains("running on Microsoft.NETCore.App 10."),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("(rollForward LatestMajor)"),
+        "{}",
+        r.stderr
+    );
+    let rcs: Vec<String> = std::fs::read_dir(cache.path().join("shims"))
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            e.path()
+                .join("bin/Mochi.Shim.NewtonsoftJson.runtimeconfig.json")
+        })
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .collect();
+    assert!(
+        rcs.iter()
+            .any(|t| t.contains("\"rollForward\": \"LatestMajor\"")),
+        "{rcs:?}"
+    );
+
+    // On .NET 8 the default and LatestMajor both run on 8 (the newest there).
+    let on8 = [("MOCHI_DOTNET8_ROOT", Some(dotnet8_root().into_os_string()))];
+    let on8: Vec<(&str, Option<&OsStr>)> = on8.iter().map(|(k, v)| (*k, v.as_deref())).collect();
+    let r = invoke_in(cache.path(), &call, Some(project.path()), &on8);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("running on Microsoft.NETCore.App 8."),
+        "{}",
+        r.stderr
+    );
+    std::fs::remove_file(project.path().join("mochi.toml")).unwrap();
+    let r = invoke_in(cache.path(), &call, Some(project.path()), &on8);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.trim_end(), r#""42""#);
+    assert!(
+        r.stderr.contains("running on Microsoft.NETCore.App 8."),
+        "{}",
+        r.stderr
+    );
 }

@@ -119,6 +119,45 @@ fn dependency_tables_with_dotted_headers() {
 fn runtime_as_string() {
     let m = parse("[dotnet]\nruntime = \"win-x64\"\n").unwrap();
     assert_eq!(m.dotnet.runtime, "win-x64");
+    assert_eq!(m.dotnet.roll_forward, None);
+}
+
+/// `[dotnet.runtime] roll-forward` (an extension of the spec's manifest):
+/// .NET's six values, case-insensitive as hostfxr reads them, beside the
+/// table's other keys; no setting is .NET's default.
+#[test]
+fn runtime_roll_forward() {
+    use hosting::RollForward;
+    let m = parse(FULL).unwrap();
+    assert_eq!(m.dotnet.roll_forward, None);
+    for rf in RollForward::ALL {
+        let m = parse(&format!(
+            "[dotnet.runtime]\nid = \"linux-x64\"\nroll-forward = \"{}\"\nasync-mode = \"callback\"\n",
+            rf.name()
+        ))
+        .unwrap();
+        assert_eq!(m.dotnet.roll_forward, Some(rf));
+        assert_eq!(m.dotnet.runtime, "linux-x64");
+        assert_eq!(m.dotnet.async_mode, AsyncMode::Callback);
+    }
+    let m = parse("[dotnet]\nruntime = { roll-forward = \"latestmajor\" }\n").unwrap();
+    assert_eq!(m.dotnet.roll_forward, Some(RollForward::LatestMajor));
+    assert_eq!(m.dotnet.runtime, bridge::manifest::host_runtime());
+
+    let (at, msg) = err_at("[dotnet.runtime]\nroll-forward = \"Sideways\"\n");
+    assert_eq!(
+        at,
+        Location {
+            line: 2,
+            column: 16
+        }
+    );
+    assert!(msg.contains("`roll-forward` cannot be `Sideways`"), "{msg}");
+    assert!(msg.contains("\"LatestMajor\""), "{msg}");
+    let (at, _) = err_at("[dotnet.runtime]\nroll-forward = 3\n");
+    assert_eq!(at.line, 2);
+    let (_, msg) = err_at("[dotnet.runtime]\nrollforward = \"Major\"\n");
+    assert!(msg.contains("id, async-mode, roll-forward"), "{msg}");
 }
 
 #[test]

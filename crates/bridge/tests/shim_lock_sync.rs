@@ -79,6 +79,12 @@ fn lock_records_and_checks_shim_sha256_sync_builds_invoke_by_id() {
     let (ok, _, err) = run(&proj, &cache, &["sync"]);
     assert!(ok, "sync: {err}");
     assert!(err.contains("compiled"), "{err}");
+    // The compiler, and why, before it runs.
+    assert!(
+        err.contains("note: building Mochi.Shim.NewtonsoftJson with mcs (")
+            && err.contains("MOCHI_DOTNET_SHIM_COMPILER=mcs"),
+        "{err}"
+    );
     let shim_dir = proj.join("dotnet_shim/newtonsoft_json");
     for f in [
         "Exports.cs",
@@ -141,4 +147,24 @@ fn lock_records_and_checks_shim_sha256_sync_builds_invoke_by_id() {
     let (ok, _, err) = run(&proj, &cache, &["lock", "--offline", "-q"]);
     assert!(ok, "{err}");
     assert_eq!(std::fs::read_to_string(&lock_path).unwrap(), locked);
+
+    // [dotnet.runtime] roll-forward is in the shim's runtimeconfig, so in
+    // shim-sha256: changing it is drift until `lock` records the new hash.
+    let manifest = std::fs::read_to_string(proj.join("mochi.toml")).unwrap();
+    std::fs::write(
+        proj.join("mochi.toml"),
+        format!("{manifest}\n[dotnet.runtime]\nroll-forward = \"LatestMajor\"\n"),
+    )
+    .unwrap();
+    let (ok, _, err) = run(&proj, &cache, &["lock", "--check", "--offline", "-q"]);
+    assert!(!ok && err.contains("shim-sha256"), "{err}");
+    let (ok, _, err) = run(&proj, &cache, &["lock", "--offline", "-q"]);
+    assert!(ok, "{err}");
+    let relocked = std::fs::read_to_string(&lock_path).unwrap();
+    assert_ne!(shim_line(&relocked), line);
+    let (ok, _, err) = run(&proj, &cache, &["sync"]);
+    assert!(ok && !err.contains("differs"), "sync: {err}");
+    let rc = std::fs::read_to_string(shim_dir.join("Mochi.Shim.NewtonsoftJson.runtimeconfig.json"))
+        .unwrap();
+    assert!(rc.contains("\"rollForward\": \"LatestMajor\""), "{rc}");
 }
