@@ -20,7 +20,8 @@ use std::ptr;
 
 pub use hosting::capi::*;
 
-use crate::meta::MetaFormat;
+use crate::ops::meta::MetaFormat;
+use crate::report::render;
 
 /// Version of the embedding API (`mochi_dotnet_bridge_api_version`); the run-time
 /// functions have their own, `mochi_dotnet_host_api_version`.
@@ -152,7 +153,7 @@ pub unsafe extern "C" fn mochi_dotnet_meta(
                 ));
             }
         };
-        let bytes = crate::meta::render(&path, format, Vec::new()).map_err(|e| e.to_string())?;
+        let bytes = crate::ops::meta::render(&path, format, Vec::new()).map_err(|e| render(&e))?;
         let buffer = into_buffer(&bytes)?;
         // SAFETY: as above.
         unsafe {
@@ -203,17 +204,15 @@ pub unsafe extern "C" fn mochi_dotnet_lock(manifest_path: *const c_char, flags: 
         }
         let check = flags & MOCHI_DOTNET_LOCK_CHECK != 0;
         let quiet = flags & MOCHI_DOTNET_LOCK_QUIET != 0;
-        let options = crate::lock::LockOptions {
+        let request = crate::ops::lock::LockRequest {
             check,
             quiet,
-            parallelism: 6,
-            ..Default::default()
+            offline: flags & MOCHI_DOTNET_LOCK_OFFLINE != 0,
+            ..crate::ops::lock::LockRequest::new(manifest_path)
         };
-        let offline = flags & MOCHI_DOTNET_LOCK_OFFLINE != 0;
-        let outcome = crate::lock::run_with_nuget(&manifest_path, offline, &options)
-            .map_err(|e| e.to_string())?;
+        let report = crate::ops::lock::run(&request).map_err(|e| render(&e))?;
         if !quiet {
-            eprint!("{}", crate::lock::summary(&outcome, check));
+            eprint!("{}", report.summary());
         }
         Ok(())
     })
@@ -247,17 +246,14 @@ pub unsafe extern "C" fn mochi_dotnet_bind(
             .to_str()
             .expect("made from a UTF-8 string")
             .to_owned();
-        let args = crate::bind::BindArgs {
-            target,
-            out: out_dir,
-            framework: None,
-            package: None,
-            version: None,
-            monomorphise: Vec::new(),
-            context: Vec::new(),
-            manifest_path: manifest_path.unwrap_or_else(|| Path::new("mochi.toml").to_path_buf()),
+        let request = crate::ops::bind::BindRequest {
+            manifest_path: manifest_path
+                .unwrap_or_else(|| Path::new(project::MANIFEST_FILE).to_path_buf()),
+            ..crate::ops::bind::BindRequest::new(target, out_dir)
         };
-        crate::bind::run(&args).map_err(|e| format!("{e:#}"))
+        let report = crate::ops::bind::run(&request).map_err(|e| render(&e))?;
+        eprint!("{}", report.stderr_text());
+        Ok(())
     })
 }
 

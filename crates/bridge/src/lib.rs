@@ -1,24 +1,11 @@
-//! The mochi-dotnet bridge: manifest, NuGet client, lockfile, commands, and
-//! the embedding C ABI.
+//! The mochi-dotnet bridge as a library: every command of the tool
+//! ([`ops`]: `meta`, `bind`, `lock`, `add`, `sync`, and the shim set-up `invoke`
+//! uses), the embedding C ABI ([`capi`], in `libbridge.a` with the run-time
+//! functions of `hosting`), and the one way errors are rendered ([`report`]).
+//!
+//! No command-line parsing and no `anyhow` here: the `mochi-dotnet` binary
+//! (`crates/cli`) is a thin front end over [`ops`], as the C API is.
 
-// `bind.rs` (shared with the `mochi-dotnet` binary) names this crate `bridge::`.
-extern crate self as bridge;
-
-pub mod add;
-pub mod bind;
-pub mod cache;
-pub mod capabilities;
 pub mod capi;
-pub mod framework;
-pub mod fsutil;
-pub mod invoke;
-pub mod lock;
-pub mod lockfile;
-pub mod manifest;
-pub mod meta;
-pub mod nuget;
-pub mod nupkg;
-pub mod resolver;
-pub mod shim;
-pub mod sync;
-pub mod version;
+pub mod ops;
+pub mod report;

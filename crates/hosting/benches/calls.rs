@@ -3,7 +3,7 @@
 //!
 //! `cargo bench -p hosting --bench calls`
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/it/support/mod.rs"]
 mod support;
 
 use std::hint::black_box;

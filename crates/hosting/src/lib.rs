@@ -51,9 +51,9 @@ pub use runtime::{EntryPoint, LoadContext, Runtime, RuntimeOptions, StartTimings
 pub use shim::{ABI_VERSION, Handle, ManagedException, MochiError, MochiStr, Shim};
 pub use version::RuntimeVersion;
 
-/// The C# source of the fixed part of every shim (`Mochi.Interop.ShimAbi`),
-/// compiled into each shim next to its generated exports.
-pub const SHIM_ABI_CS: &str = include_str!("../csharp/ShimAbi.cs");
+/// The C# source of the fixed part of every shim (`Mochi.Interop.ShimAbi`): the
+/// one in the `shimabi` crate.
+pub use shimabi::SHIM_ABI_CS;
 
 /// Enlarges the calling thread's alternate signal stack (once per thread) so
 /// CoreCLR can turn a null dereference into a NullReferenceException; call it on

@@ -80,7 +80,7 @@ impl RollForward {
     /// `DOTNET_ROLL_FORWARD` of this process, when set to a valid value. As
     /// in .NET, it overrides the `rollForward` of a runtimeconfig.
     pub fn from_env() -> Option<RollForward> {
-        std::env::var("DOTNET_ROLL_FORWARD")
+        std::env::var(envvars::DOTNET_ROLL_FORWARD)
             .ok()
             .and_then(|v| RollForward::parse(&v))
     }
@@ -281,13 +281,13 @@ impl Locator {
             PathBuf::from("/usr/local/share/dotnet"),
             PathBuf::from("/opt/dotnet"),
         ];
-        if let Some(home) = std::env::var_os("HOME") {
+        if let Some(home) = std::env::var_os(envvars::HOME) {
             standard_dirs.push(PathBuf::from(home).join(".dotnet"));
         }
         Locator {
             explicit_root: None,
-            dotnet_root_env: std::env::var_os("DOTNET_ROOT").filter(|v| !v.is_empty()),
-            path_env: std::env::var_os("PATH"),
+            dotnet_root_env: envvars::nonempty(envvars::DOTNET_ROOT),
+            path_env: std::env::var_os(envvars::PATH),
             install_location_files: vec![
                 PathBuf::from(format!("/etc/dotnet/install_location_{}", arch_name())),
                 PathBuf::from("/etc/dotnet/install_location"),

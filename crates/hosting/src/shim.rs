@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::runtime::{LoadContext, Runtime};
 
 /// The ABI version this host speaks; `mochi_abi_version()` of a shim must equal it.
-pub const ABI_VERSION: i32 = 1;
+pub const ABI_VERSION: i32 = shimabi::ABI_VERSION;
 
 /// The namespace-qualified type holding the shared exports in every shim.
 pub const SHIM_ABI_TYPE: &str = "Mochi.Interop.ShimAbi";

@@ -22,8 +22,9 @@ use crate::typemap::{Collection, Marshal, ScalarEncoding};
 use abi::{Form, entry_struct, is_reference_like};
 use types::{ClrType, cs_ident, pascal};
 
-/// The fixed part of every shim (`Mochi.Interop.ShimAbi`, docs/hosting.md).
-pub const SHIM_ABI_CS: &str = include_str!("../../hosting/csharp/ShimAbi.cs");
+/// The fixed part of every shim (`Mochi.Interop.ShimAbi`, docs/hosting.md): the
+/// one in the `shimabi` crate.
+pub use shimabi::SHIM_ABI_CS;
 
 /// Version of the generator's output conventions; part of every shim's text
 /// (so of `shim-sha256`): a change here rebuilds every shim.

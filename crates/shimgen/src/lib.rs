@@ -3,7 +3,6 @@
 //! [`skip`]), and the Mochi extern files ([`mochi`]). Pure functions: a
 //! surface in, a plan and text out (docs/bindings.md).
 
-pub mod build;
 pub mod csharp;
 pub mod grammar;
 pub mod mochi;

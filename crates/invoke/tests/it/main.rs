@@ -1,0 +1,4 @@
+//! The integration tests of the `invoke` crate: calls through generated shims,
+//! built with `mcs` and hosted on the real .NET 8 runtime.
+
+mod shim_e2e;
