@@ -84,6 +84,8 @@ enum Command {
         #[arg(long, value_name = "FILE", default_value = "mochi.toml")]
         manifest_path: PathBuf,
     },
+    /// Publish this Mochi library as a NuGet package (docs/publishing.md).
+    Publish(publish::cli::PublishArgs),
     /// Add a NuGet package to [dotnet-dependencies] (`Id` or `Id@range`), then lock.
     Add {
         /// `Newtonsoft.Json` or `Newtonsoft.Json@^13.0`.
@@ -193,6 +195,9 @@ fn main() -> ExitCode {
                 );
             }
         }),
+        Command::Publish(args) => publish::cli::run(&args)
+            .map(|_| ())
+            .map_err(|e| anyhow::Error::msg(e.to_string())),
         Command::Add {
             package,
             offline,
