@@ -272,8 +272,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Manifest> {
         };
         PublishError::Manifest {
             location,
+            hint: if e.message().contains("unknown field") {
+                "the keys of [dotnet.publish] are: package-id, version, target-framework, aot, api, native, authors, description, license, project-url, repository-url, tags, readme, icon, copyright, release-notes, nuget-user, registries, ci (docs/publishing.md)".into()
+            } else {
+                "docs/publishing.md lists every key of [package] and [dotnet.publish] with its type".into()
+            },
             message: e.message().trim().to_string(),
-            hint: "the keys of [dotnet.publish] are: package-id, version, target-framework, aot, api, native, authors, description, license, project-url, repository-url, tags, readme, icon, copyright, release-notes, nuget-user, registries, ci (docs/publishing.md)".into(),
         }
     })?;
     let dir = path
