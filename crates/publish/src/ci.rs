@@ -3,13 +3,31 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config::Manifest;
+use crate::config::{CiLogin, Manifest};
 use crate::error::{PublishError, Result};
 use crate::fsutil::write_atomic;
 
-/// The workflow's path under the repository holding mochi.toml.
+/// The repository holding mochi.toml: the nearest folder with a `.git`, else the
+/// manifest's folder.
+pub fn repository_root(manifest: &Manifest) -> PathBuf {
+    let dir = std::path::absolute(&manifest.dir).unwrap_or_else(|_| manifest.dir.clone());
+    dir.ancestors()
+        .find(|a| a.join(".git").exists())
+        .map(Path::to_path_buf)
+        .unwrap_or(dir)
+}
+
+/// `.github/workflows/release.yml` of [`repository_root`].
 pub fn workflow_path(manifest: &Manifest) -> PathBuf {
-    manifest.dir.join(".github/workflows/release.yml")
+    repository_root(manifest).join(".github/workflows/release.yml")
+}
+
+/// The manifest's folder relative to the repository root (`""` when it is the root).
+fn library_dir(manifest: &Manifest) -> String {
+    let dir = std::path::absolute(&manifest.dir).unwrap_or_else(|_| manifest.dir.clone());
+    dir.strip_prefix(repository_root(manifest))
+        .map(|r| r.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_default()
 }
 
 fn yaml_str(s: &str) -> String {
@@ -38,7 +56,15 @@ pub fn workflow(manifest: &Manifest, to: &str) -> String {
     if let Some(e) = &ci.environment {
         w.push_str(&format!("    environment: {}\n", yaml_str(e)));
     }
-    w.push_str("    permissions:\n      contents: read\n      id-token: write # the OIDC token of trusted publishing\n    steps:\n");
+    w.push_str("    permissions:\n      contents: read\n      id-token: write # the OIDC token of trusted publishing\n");
+    let sub = library_dir(manifest);
+    if !sub.is_empty() {
+        w.push_str(&format!(
+            "    defaults:\n      run:\n        working-directory: {}\n",
+            yaml_str(&sub)
+        ));
+    }
+    w.push_str("    steps:\n");
     w.push_str("      - uses: actions/checkout@v4\n");
     w.push_str(&format!(
         "      - uses: actions/setup-dotnet@v4\n        with:\n          dotnet-version: {}\n",
@@ -59,9 +85,21 @@ pub fn workflow(manifest: &Manifest, to: &str) -> String {
     w.push_str(&format!(
         "      - name: Check the package\n        run: mochi-dotnet publish --to={to} --dry-run\n"
     ));
-    w.push_str("      - name: Log in (trusted publishing)\n        id: login\n        uses: NuGet/login@v1\n        with:\n");
-    w.push_str(&format!("          user: {}\n", yaml_str(&user)));
-    w.push_str(&format!("      - name: Publish\n        run: mochi-dotnet publish --to={to}\n        env:\n          NUGET_API_KEY: ${{{{ steps.login.outputs.NUGET_API_KEY }}}}\n"));
+    match ci.login {
+        CiLogin::NugetLoginAction => {
+            w.push_str("      - name: Log in (trusted publishing)\n        id: login\n        uses: NuGet/login@v1\n        with:\n");
+            w.push_str(&format!("          user: {}\n", yaml_str(&user)));
+            w.push_str(&format!("      - name: Publish\n        run: mochi-dotnet publish --to={to}\n        env:\n          NUGET_API_KEY: ${{{{ steps.login.outputs.NUGET_API_KEY }}}}\n"));
+        }
+        CiLogin::MochiDotnet => {
+            w.push_str("      # mochi-dotnet publish logs in itself: it requests the OIDC token (id-token: write)\n");
+            w.push_str("      # and exchanges it for a short-lived API key before the push.\n");
+            w.push_str(&format!("      - name: Log in and publish (trusted publishing)\n        run: mochi-dotnet publish --to={to}\n"));
+            if p.nuget_user.is_none() {
+                w.push_str("        env:\n          NUGET_USER: ${{ vars.NUGET_USER }}\n");
+            }
+        }
+    }
     w
 }
 
