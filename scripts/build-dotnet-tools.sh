@@ -27,8 +27,6 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="${TOOLS:-$ROOT/.tools}"
 DOTNET="${DOTNET:-$(command -v dotnet || true)}"
 DOTNET8_ROOT="${DOTNET8_ROOT:-$TOOLS/dotnet8}"
-PKGS="$TOOLS/nuget-packages"
-BUILD="$TOOLS/build"
 
 say() { printf 'build-dotnet-tools: %s\n' "$*"; }
 die() { printf 'build-dotnet-tools: error: %s\n' "$*" >&2; exit 1; }
@@ -37,6 +35,13 @@ die() { printf 'build-dotnet-tools: error: %s\n' "$*" >&2; exit 1; }
 DOTNET="$(readlink -f "$DOTNET")"
 SDK_ROOT="$(dirname "$DOTNET")"
 [ -x "$DOTNET8_ROOT/dotnet" ] || die "no .NET 8 at $DOTNET8_ROOT (dotnet muxer missing; run scripts/setup-test-tools.sh)"
+# Physical paths: a second checkout whose .tools is a link to this one's must find the
+# same stamps (and launchers), not rebuild everything under its own spelling.
+mkdir -p "$TOOLS"
+TOOLS="$(cd -P "$TOOLS" && pwd)"
+DOTNET8_ROOT="$(cd -P "$DOTNET8_ROOT" && pwd)"
+PKGS="$TOOLS/nuget-packages"
+BUILD="$TOOLS/build"
 CORELIB8="$(ls "$DOTNET8_ROOT"/shared/Microsoft.NETCore.App/8.0.*/System.Private.CoreLib.dll 2>/dev/null | sort -V | tail -n1 || true)"
 [ -n "$CORELIB8" ] || die "no shared/Microsoft.NETCore.App/8.0.* under $DOTNET8_ROOT"
 
@@ -48,6 +53,9 @@ COMMON="$( {
 } | sha256sum | cut -d' ' -f1)"
 
 mkdir -p "$BUILD" "$PKGS"
+# One build at a time per .tools (checkouts may share it).
+exec 9>"$BUILD/.lock"
+flock 9
 # Stop MSBuild's upward search for Directory.Build.* at $TOOLS/build, so whatever lies
 # above (the repository, /work) never changes these builds.
 for f in Directory.Build.props Directory.Build.targets; do
@@ -80,8 +88,10 @@ build() {
         die "dotnet publish of ${srcdir#"$ROOT"/}/$proj failed (log: $work/build.log)"
     fi
     rm -f "$out/build.stamp"
-    rm -rf "$out/bin"
+    rm -rf "$out/bin.old"
+    if [ -d "$out/bin" ]; then mv "$out/bin" "$out/bin.old"; fi
     mv "$work/out" "$out/bin"
+    rm -rf "$out/bin.old"
 }
 
 # launcher <path> <dll> <what>

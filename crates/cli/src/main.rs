@@ -90,6 +90,8 @@ enum Command {
         #[arg(long, value_name = "FILE", default_value = "mochi.toml")]
         manifest_path: PathBuf,
     },
+    /// Publish this Mochi library as a NuGet package (docs/publishing.md).
+    Publish(publish::cli::PublishArgs),
     /// Add a NuGet package to [dotnet-dependencies] (`Id` or `Id@range`), then lock.
     Add {
         /// `Newtonsoft.Json` or `Newtonsoft.Json@^13.0`.
@@ -250,6 +252,9 @@ fn run(command: Command) -> anyhow::Result<()> {
             for s in &synced {
                 eprintln!("{}", ops::sync::summary_line(s));
             }
+        }
+        Command::Publish(args) => {
+            publish::cli::run(&args)?;
         }
         Command::Add {
             package,

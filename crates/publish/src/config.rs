@@ -103,6 +103,20 @@ pub struct Ci {
     pub runs_on: String,
     /// `actions/setup-dotnet`'s `dotnet-version`.
     pub dotnet_version: String,
+    /// Who exchanges the OIDC token: NuGet's `NuGet/login` action (default), or
+    /// `mochi-dotnet publish` itself.
+    pub login: CiLogin,
+}
+
+/// `[dotnet.publish.ci].login`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CiLogin {
+    /// A `NuGet/login@v1` step; the publish step gets its key in NUGET_API_KEY.
+    #[default]
+    NugetLoginAction,
+    /// No login step: `mochi-dotnet publish` requests and exchanges the token.
+    MochiDotnet,
 }
 
 pub const DEFAULT_CI_INSTALL: &str =
@@ -209,6 +223,7 @@ struct RawCi {
     environment: Option<String>,
     runs_on: Option<String>,
     dotnet_version: Option<String>,
+    login: Option<CiLogin>,
 }
 
 /// Locates a byte span of the manifest as `file:line:column`.
@@ -272,8 +287,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Manifest> {
         };
         PublishError::Manifest {
             location,
+            hint: if e.message().contains("unknown field") {
+                "the keys of [dotnet.publish] are: package-id, version, target-framework, aot, api, native, authors, description, license, project-url, repository-url, tags, readme, icon, copyright, release-notes, nuget-user, registries, ci (docs/publishing.md)".into()
+            } else {
+                "docs/publishing.md lists every key of [package] and [dotnet.publish] with its type".into()
+            },
             message: e.message().trim().to_string(),
-            hint: "the keys of [dotnet.publish] are: package-id, version, target-framework, aot, api, native, authors, description, license, project-url, repository-url, tags, readme, icon, copyright, release-notes, nuget-user, registries, ci (docs/publishing.md)".into(),
         }
     })?;
     let dir = path
@@ -558,6 +577,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Manifest> {
         dotnet_version: ci
             .and_then(|c| c.dotnet_version.clone())
             .unwrap_or_else(|| "10.0.x".to_string()),
+        login: ci.and_then(|c| c.login).unwrap_or_default(),
     };
 
     Ok(Manifest {

@@ -1,5 +1,7 @@
 //! Every shape of the shim ABI, driven through the hosting crate on the real
-//! .NET 8 runtime against fixtures/abi compiled by mcs.
+//! .NET 8 runtime against the fixtures/abi shim compiled by mcs — and, through
+//! `every_test_passes_with_each_compiler`, the same tests again on the same
+//! shim built by the SDK's `csc` and by `dotnet build`.
 
 use crate::support;
 
@@ -38,6 +40,44 @@ fn str_call(f: StrFn, s: Option<&str>) -> Result<Option<String>, ManagedExceptio
     let (mut p, mut n) = (ptr::null_mut(), 0);
     call!(f, arg.ptr, arg.len, &mut p, &mut n)?;
     Ok(unsafe { shim().take_string(p, n) })
+}
+
+/// Runs every other test of this file again in a process whose shims are
+/// built by the SDK's `csc`, then by `dotnet build` (this process used
+/// MOCHI_ABI_SHIM_COMPILER, `mcs` by default). Without an SDK only mcs runs;
+/// with MOCHI_DOTNET_SDK_ROOT set a missing SDK is a failure.
+#[test]
+fn every_test_passes_with_each_compiler() {
+    if std::env::var_os(support::COMPILER_VAR).is_some() {
+        return; // a child run
+    }
+    if let Err(why) = support::sdk() {
+        assert!(
+            std::env::var_os("MOCHI_DOTNET_SDK_ROOT").is_none(),
+            "MOCHI_DOTNET_SDK_ROOT is set but {why}"
+        );
+        eprintln!("skipped: {why}; the suite ran with mcs only");
+        return;
+    }
+    for compiler in ["csc", "dotnet"] {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--skip", "every_test_passes_with_each_compiler"])
+            .env(support::COMPILER_VAR, compiler)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "the ABI suite fails on the shim built by {compiler}:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let summary = stdout
+            .lines()
+            .find(|l| l.starts_with("test result: ok."))
+            .unwrap_or_else(|| panic!("{stdout}"));
+        eprintln!("{compiler}: {summary}");
+        assert!(!summary.contains(" 0 passed"), "{summary}");
+    }
 }
 
 #[test]

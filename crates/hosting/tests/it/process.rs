@@ -56,6 +56,9 @@ fn child() {
     if scenario == "user-config" {
         return user_config();
     }
+    if scenario == "roll-forward" {
+        return roll_forward_child();
+    }
     if scenario == "from-env" {
         // No explicit root: the locator reads this process's DOTNET_ROOT / PATH / HOME.
         match hosting::Runtime::start(&hosting::RuntimeOptions::default()) {
@@ -351,4 +354,166 @@ fn no_dotnet_anywhere_says_what_to_install() {
         "{line}"
     );
     assert!(line.contains("set DOTNET_ROOT"), "{line}");
+}
+
+/// Starts the runtime for a net8.0 shim in MOCHI_RF_ROOT with the roll-forward
+/// policy MOCHI_RF_POLICY (`default`: the requirement's own, Minor) and calls the
+/// fixture shim; reports the version or the error on one line.
+fn roll_forward_child() {
+    let root = std::env::var_os("MOCHI_RF_ROOT").unwrap();
+    let policy = std::env::var("MOCHI_RF_POLICY").unwrap();
+    let mut req = hosting::FrameworkRequirement::net(8, 0);
+    if policy != "default" {
+        req = req.with_roll_forward(hosting::RollForward::parse(&policy).unwrap());
+    }
+    let options = hosting::RuntimeOptions::default()
+        .with_dotnet_root(&root)
+        .with_framework(req);
+    match hosting::Runtime::start(&options) {
+        Ok(rt) => {
+            let shim = hosting::Shim::load(rt, support::fixture_shim_path()).unwrap();
+            type Add = unsafe extern "system" fn(i64, i64, *mut i64, *mut MochiError) -> i32;
+            let add: Add =
+                unsafe { shim.export(support::EXPORTS, "mochi_abi_fixture_calc_add") }.unwrap();
+            let (mut out, mut err) = (0, MochiError::new());
+            shim.check(unsafe { add(2, 40, &mut out, &mut err) }, &mut err)
+                .unwrap();
+            println!("MOCHI_RF ok version={} sum={out}", rt.version());
+        }
+        Err(e) => println!("MOCHI_RF err {}", e.to_string().replace('\n', " | ")),
+    }
+}
+
+/// The SDK's installation when it has a .NET 10 runtime (the only runtime a
+/// machine with just the SDK 10 has); required when MOCHI_DOTNET_SDK_ROOT is set.
+fn dotnet10_root() -> Option<std::path::PathBuf> {
+    let root = std::env::var_os("MOCHI_DOTNET_SDK_ROOT")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| "/usr/share/dotnet".into());
+    let has10 = hosting::DotnetInstall::probe(&root)
+        .is_ok_and(|i| i.runtimes.iter().any(|v| v.major == 10));
+    if !has10 {
+        assert!(
+            std::env::var_os("MOCHI_DOTNET_SDK_ROOT").is_none(),
+            "MOCHI_DOTNET_SDK_ROOT has no .NET 10 runtime: {}",
+            root.display()
+        );
+        eprintln!("skipped: no .NET 10 runtime in {}", root.display());
+        return None;
+    }
+    Some(root)
+}
+
+/// One installation with both runtimes: symlinks to each one's hostfxr and
+/// Microsoft.NETCore.App.
+#[cfg(unix)]
+fn both_runtimes(dir: &std::path::Path, roots: &[&std::path::Path]) {
+    for root in roots {
+        let install = hosting::DotnetInstall::probe(root).unwrap();
+        for (sub, versions) in [
+            ("host/fxr", vec![install.hostfxr_version.clone()]),
+            ("shared/Microsoft.NETCore.App", install.runtimes.clone()),
+        ] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+            for v in versions {
+                let v = v.to_string();
+                let _ = std::os::unix::fs::symlink(root.join(sub).join(&v), dir.join(sub).join(&v));
+            }
+        }
+    }
+}
+
+/// A net8.0 shim under each of .NET's roll-forward policies, on the .NET 8
+/// runtime, on the SDK's .NET 10 alone, and on an installation with both: the
+/// version chosen is .NET's, a real call runs on it, and a refusal names
+/// Microsoft.NETCore.App 8.0, how to install it, and the roll-forward that
+/// would use the newer runtime. DOTNET_ROLL_FORWARD overrides, as in .NET.
+#[cfg(unix)]
+#[test]
+fn roll_forward_follows_dotnet_rules_on_net8_and_net10() {
+    let run = |root: &std::path::Path, policy: &str, extra: &[(&str, Option<&std::ffi::OsStr>)]| {
+        let mut env: Vec<(&str, Option<&std::ffi::OsStr>)> = vec![
+            ("MOCHI_RF_ROOT", Some(root.as_os_str())),
+            ("MOCHI_RF_POLICY", Some(policy.as_ref())),
+            ("DOTNET_ROLL_FORWARD", None),
+        ];
+        env.extend_from_slice(extra);
+        let (out, _) = run_child_with_env("roll-forward", &env);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{policy}: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+            .lines()
+            .find_map(|l| l.find("MOCHI_RF ").map(|i| l[i + 9..].to_owned()))
+            .unwrap_or_else(|| panic!("no report: {stdout}"))
+    };
+    let ok_on = |line: &str, major: u32, policy: &str| {
+        assert!(
+            line.starts_with(&format!("ok version={major}.")) && line.ends_with(" sum=42"),
+            "{policy}: {line}"
+        );
+    };
+    let root8 = support::dotnet8_root();
+    for policy in [
+        "default",
+        "LatestPatch",
+        "Minor",
+        "LatestMinor",
+        "Major",
+        "LatestMajor",
+    ] {
+        ok_on(&run(&root8, policy, &[]), 8, policy);
+    }
+    let line = run(&root8, "Disable", &[]);
+    assert!(
+        line.starts_with("err no installed .NET runtime satisfies Microsoft.NETCore.App 8.0")
+            && line.contains("Microsoft.NETCore.App 8.0.0 exactly (rollForward Disable)"),
+        "{line}"
+    );
+
+    let Some(root10) = dotnet10_root() else {
+        return;
+    };
+    for policy in ["default", "Disable", "LatestPatch", "Minor", "LatestMinor"] {
+        let line = run(&root10, policy, &[]);
+        assert!(
+            line.starts_with("err no installed .NET runtime satisfies Microsoft.NETCore.App 8.0"),
+            "{policy}: {line}"
+        );
+        for part in [
+            "has runtimes 10.",
+            "install the .NET 8.0 runtime",
+            "newer runtime installed (10.",
+            "LatestMajor",
+        ] {
+            assert!(line.contains(part), "{policy}: {part:?} not in {line}");
+        }
+    }
+    for policy in ["Major", "LatestMajor"] {
+        ok_on(&run(&root10, policy, &[]), 10, policy);
+    }
+    // DOTNET_ROLL_FORWARD overrides the shim's own policy.
+    ok_on(
+        &run(
+            &root10,
+            "default",
+            &[("DOTNET_ROLL_FORWARD", Some("LatestMajor".as_ref()))],
+        ),
+        10,
+        "DOTNET_ROLL_FORWARD=LatestMajor",
+    );
+
+    let both = tempfile::tempdir().unwrap();
+    both_runtimes(both.path(), &[&root8, &root10]);
+    for (policy, major) in [
+        ("default", 8),
+        ("LatestMinor", 8),
+        ("Major", 8),
+        ("LatestMajor", 10),
+    ] {
+        ok_on(&run(both.path(), policy, &[]), major, policy);
+    }
 }

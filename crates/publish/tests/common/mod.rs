@@ -128,3 +128,119 @@ linux-x64 = "build/linux-x64/libmathx.so"
         dir.join("mochi.toml")
     }
 }
+
+/// A library project in a temporary folder.
+pub struct Project {
+    pub dir: tempfile::TempDir,
+    pub manifest: PathBuf,
+}
+
+impl Project {
+    pub fn new(lib: &Library) -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = lib.write(dir.path());
+        Project { dir, manifest }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// The facade cache shared by the tests (a facade compiles once per generated text).
+pub fn shared_cache() -> PathBuf {
+    let p = workspace_root().join("target/publish-tests/mochi-cache");
+    std::fs::create_dir_all(&p).unwrap();
+    p
+}
+
+/// The process environment without anything that would make a run "in CI" or give
+/// it credentials, with the shared test caches.
+pub fn clean_env() -> publish::Env {
+    let mut env = publish::Env::from_process();
+    for k in [
+        "GITHUB_ACTIONS",
+        "ACTIONS_ID_TOKEN_REQUEST_URL",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        "NUGET_API_KEY",
+        "NUGET_USER",
+        "GITHUB_REF",
+        "GITHUB_REF_TYPE",
+    ] {
+        env.remove(k);
+    }
+    env.set(
+        "NUGET_PACKAGES",
+        shared_nuget_packages().display().to_string(),
+    );
+    env.set("MOCHI_DOTNET_CACHE", shared_cache().display().to_string());
+    env
+}
+
+/// `publish` in-process: the outcome and everything it printed (report and progress).
+pub fn publish(
+    manifest: &Path,
+    to: &str,
+    flags: &[&str],
+    env: &publish::Env,
+) -> (publish::Result<publish::cli::Outcome>, String) {
+    let args = publish::cli::PublishArgs {
+        to: to.to_string(),
+        dry_run: flags.contains(&"--dry-run"),
+        emit_ci: flags.contains(&"--emit-ci"),
+        force: flags.contains(&"--force"),
+        manifest_path: manifest.to_path_buf(),
+    };
+    let mut out = Vec::new();
+    let mut progress = Vec::new();
+    let result = publish::cli::run_with(&args, env, &mut out, &mut progress);
+    let mut text = String::from_utf8(out).unwrap();
+    text.push_str(&String::from_utf8(progress).unwrap());
+    if let Err(e) = &result {
+        // What main prints.
+        text.push_str(&format!("error: {e}\n"));
+    }
+    (result, text)
+}
+
+/// The `mochi-dotnet` binary, built (or found up to date) by cargo.
+pub fn mochi_dotnet() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let status = Command::new(env!("CARGO"))
+                .args(["build", "--quiet", "-p", "bridge", "--bin", "mochi-dotnet"])
+                .current_dir(workspace_root())
+                .status()
+                .expect("cargo runs");
+            assert!(
+                status.success(),
+                "cargo build -p bridge --bin mochi-dotnet failed"
+            );
+            let exe = std::env::current_exe().unwrap();
+            let bin = exe.parent().unwrap().parent().unwrap().join("mochi-dotnet");
+            assert!(bin.is_file(), "{} missing", bin.display());
+            bin
+        })
+        .clone()
+}
+
+/// Asserts `text` holds none of the mock's secrets: request tokens, OIDC tokens
+/// (whole, payload or signature), issued keys, and any `extra`.
+pub fn assert_no_secrets(text: &str, mock: &fixtures::mock_nugetorg::MockNugetOrg, extra: &[&str]) {
+    let mut needles: Vec<String> = mock.request_tokens();
+    needles.extend(mock.issued_keys());
+    for t in mock.minted_tokens() {
+        needles.extend(t.split('.').skip(1).map(str::to_string));
+        needles.push(t);
+    }
+    needles.extend(extra.iter().map(|s| s.to_string()));
+    for n in &needles {
+        assert!(n.len() >= 8, "a secret too short to scan for: {n:?}");
+        assert!(
+            !text.contains(n.as_str()),
+            "a secret was printed: …{}… in\n{text}",
+            &n[..8]
+        );
+    }
+}

@@ -1,5 +1,8 @@
 //! Shared by the integration tests and the benchmark: locate the .NET 8 runtime
-//! of the test environment and build the ABI fixture shim with `mcs`.
+//! of the test environment and build the ABI fixture shim — with `mcs`, or with
+//! the compiler MOCHI_ABI_SHIM_COMPILER names (`csc`: the SDK's Roslyn through
+//! `dotnet exec`; `dotnet`: `dotnet build --no-restore` of a project listing the
+//! same references), so the same tests run against each compiler's output.
 #![allow(dead_code)]
 
 use std::hash::DefaultHasher;
@@ -96,6 +99,154 @@ pub fn mcs(out: &Path, sources: &[PathBuf], extra_refs: &[PathBuf]) {
     );
 }
 
+/// Which compiler builds the shims of this process (MOCHI_ABI_SHIM_COMPILER).
+pub const COMPILER_VAR: &str = "MOCHI_ABI_SHIM_COMPILER";
+
+pub fn shim_compiler() -> String {
+    let c = std::env::var(COMPILER_VAR).unwrap_or_else(|_| "mcs".into());
+    assert!(
+        ["mcs", "csc", "dotnet"].contains(&c.as_str()),
+        "{COMPILER_VAR}={c}: use mcs, csc or dotnet"
+    );
+    c
+}
+
+/// The .NET SDK of this machine: its `dotnet` and `sdk/<newest>` folder
+/// (MOCHI_DOTNET_SDK_ROOT, else the `dotnet` on PATH), or why there is none.
+pub fn sdk() -> Result<(PathBuf, PathBuf), String> {
+    let dotnet = std::env::var_os("MOCHI_DOTNET_SDK_ROOT")
+        .map(|r| PathBuf::from(r).join("dotnet"))
+        .or_else(|| {
+            std::env::split_paths(&std::env::var_os("PATH")?)
+                .map(|d| d.join("dotnet"))
+                .find(|p| p.is_file())
+        })
+        .ok_or("no `dotnet` on PATH and MOCHI_DOTNET_SDK_ROOT unset")?;
+    let out = Command::new(&dotnet)
+        .arg("--list-sdks")
+        .output()
+        .map_err(|e| format!("{}: {e}", dotnet.display()))?;
+    // `10.0.401 [/usr/share/dotnet/sdk]`, oldest first.
+    let line = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("`{} --list-sdks` lists no SDK", dotnet.display()))?;
+    let (version, dir) = line
+        .trim()
+        .split_once(" [")
+        .ok_or_else(|| format!("unexpected --list-sdks line {line:?}"))?;
+    Ok((
+        dotnet,
+        PathBuf::from(dir.trim_end_matches(']')).join(version),
+    ))
+}
+
+/// The .NET 8 framework references of a direct compile: CoreLib, System.Private.Uri
+/// and every public framework assembly.
+fn framework_refs() -> Vec<PathBuf> {
+    let fw = framework_dir();
+    let mut refs: Vec<PathBuf> = std::fs::read_dir(&fw)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_string_lossy();
+            // System.Private.Uri: net4x libraries see System.Uri forwarded there.
+            n.ends_with(".dll")
+                && (!n.starts_with("System.Private.") || n == "System.Private.Uri.dll")
+                && !n.starts_with("Microsoft.VisualBasic")
+        })
+        .collect();
+    refs.sort();
+    refs.insert(0, fw.join("System.Private.CoreLib.dll"));
+    refs
+}
+
+/// Compiles a shim library with [`shim_compiler`] against the .NET 8 framework.
+pub fn compile_shim(out: &Path, sources: &[PathBuf], extra_refs: &[PathBuf]) {
+    match shim_compiler().as_str() {
+        "mcs" => mcs(out, sources, extra_refs),
+        "csc" => {
+            let (dotnet, sdk) = sdk().unwrap_or_else(|e| panic!("{e}"));
+            let mut cmd = Command::new(dotnet);
+            cmd.arg("exec")
+                .arg(sdk.join("Roslyn/bincore/csc.dll"))
+                .args([
+                    "-noconfig",
+                    "-nologo",
+                    "-target:library",
+                    "-unsafe",
+                    "-nostdlib",
+                    "-nowarn:618,1702",
+                    "-optimize+",
+                ]);
+            for r in framework_refs().iter().chain(extra_refs) {
+                cmd.arg(format!("-r:{}", r.display()));
+            }
+            cmd.arg(format!("-out:{}", out.display())).args(sources);
+            run_compiler(cmd, "csc", out);
+        }
+        _ => {
+            // An SDK project with the same references, built without restoring.
+            let (dotnet, _) = sdk().unwrap_or_else(|e| panic!("{e}"));
+            let stem = out.file_stem().unwrap().to_string_lossy().into_owned();
+            let work = tempfile::tempdir().unwrap();
+            let proj_dir = work.path();
+            let mut items = String::new();
+            for src in sources {
+                items.push_str(&format!("    <Compile Include=\"{}\" />\n", src.display()));
+            }
+            for r in framework_refs().iter().chain(extra_refs) {
+                items.push_str(&format!(
+                    "    <Reference Include=\"{}\" Private=\"false\" />\n",
+                    r.display()
+                ));
+            }
+            let proj = proj_dir.join(format!("{stem}.csproj"));
+            std::fs::write(
+                &proj,
+                format!(
+                    "<Project Sdk=\"Microsoft.NET.Sdk\">\n  <PropertyGroup>\n    <TargetFramework>net8.0</TargetFramework>\n    \
+                     <AssemblyName>{stem}</AssemblyName>\n    <AllowUnsafeBlocks>true</AllowUnsafeBlocks>\n    <Nullable>disable</Nullable>\n    \
+                     <ImplicitUsings>disable</ImplicitUsings>\n    <EnableDefaultCompileItems>false</EnableDefaultCompileItems>\n    \
+                     <DisableImplicitFrameworkReferences>true</DisableImplicitFrameworkReferences>\n    <SkipResolvePackageAssets>true</SkipResolvePackageAssets>\n    \
+                     <GenerateRuntimeConfigurationFiles>false</GenerateRuntimeConfigurationFiles>\n    <GenerateDependencyFile>false</GenerateDependencyFile>\n    \
+                     <NoWarn>$(NoWarn);CS0618;CS1702</NoWarn>\n  </PropertyGroup>\n  <ItemGroup>\n{items}  </ItemGroup>\n</Project>\n"
+                ),
+            )
+            .unwrap();
+            let mut cmd = Command::new(dotnet);
+            cmd.arg("build")
+                .arg(&proj)
+                .args([
+                    "-c",
+                    "Release",
+                    "--nologo",
+                    "--no-restore",
+                    "--disable-build-servers",
+                    "-o",
+                ])
+                .arg(proj_dir.join("bin"))
+                .env("DOTNET_CLI_TELEMETRY_OPTOUT", "1")
+                .env("DOTNET_NOLOGO", "1");
+            let built = proj_dir.join("bin").join(format!("{stem}.dll"));
+            run_compiler(cmd, "dotnet build", &built);
+            std::fs::copy(&built, out).unwrap();
+        }
+    }
+}
+
+fn run_compiler(mut cmd: Command, name: &str, out: &Path) {
+    let o = cmd.output().unwrap_or_else(|e| panic!("run {name}: {e}"));
+    assert!(
+        o.status.success() && out.is_file(),
+        "{name} failed for {}:\n{}{}",
+        out.display(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 /// Runs `build` into a fresh folder keyed by the hash of `inputs` (and the
 /// framework), unless that folder exists already; returns the folder. Built in a
 /// private folder and renamed, so concurrent test binaries never see half a build.
@@ -108,7 +259,11 @@ pub fn cached_build(name: &str, inputs: &[PathBuf], build: impl FnOnce(&Path)) -
             .hash(&mut h);
     }
     framework_dir().hash(&mut h);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{:016x}", h.finish()));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "{name}-{}-{:016x}",
+        shim_compiler(),
+        h.finish()
+    ));
     if dir.is_dir() {
         return dir;
     }
@@ -136,7 +291,7 @@ pub fn fixture_shim_path() -> &'static Path {
         let dir = cached_build("abi-fixture", &inputs, |tmp| {
             let lib = tmp.join("Mochi.Fixtures.Abi.dll");
             mcs(&lib, &[lib_src], &[]);
-            mcs(
+            compile_shim(
                 &tmp.join(format!("{FIXTURE_SHIM}.dll")),
                 &[shim_src, abi_src],
                 &[lib],
@@ -162,7 +317,7 @@ pub fn real_library_shim(assembly: &str, sources: &[PathBuf], package_dlls: &[Pa
         }
         let mut srcs = sources.to_vec();
         srcs.push(abi_src);
-        mcs(&tmp.join(format!("{assembly}.dll")), &srcs, &local);
+        compile_shim(&tmp.join(format!("{assembly}.dll")), &srcs, &local);
     });
     dir.join(format!("{assembly}.dll"))
 }
