@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 scripts/setup-test-tools.sh
 # shellcheck disable=SC1091
 . .tools/env.sh
-cargo build --release -q -p bridge
+cargo build --release -q -p cli
 BIN="$PWD/target/release/mochi-dotnet"
 EX=examples/hello-json
 
