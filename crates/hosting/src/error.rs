@@ -17,13 +17,13 @@ pub struct Probe {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(
-        "no .NET installation found{}\nhint: {}",
+        "no .NET installation found{}\n  hint: {}",
         list_probes(.tried), install_hint(.required)
     )]
     DotnetNotFound { required: String, tried: Vec<Probe> },
 
     #[error(
-        "no installed .NET runtime satisfies {framework} {required}: required {requirement}{}\nhint: {}{}",
+        "no installed .NET runtime satisfies {framework} {required}: required {requirement}{}\n  hint: {}{}",
         list_probes(.tried), install_hint(.required), newer_hint(.newer)
     )]
     NoCompatibleRuntime {
@@ -42,7 +42,7 @@ pub enum Error {
     InvalidRuntimeConfig { path: PathBuf, reason: String },
 
     #[error(
-        "cannot load hostfxr from {path}: {reason}\nhint: the file may be for another architecture or damaged; reinstall the .NET runtime"
+        "cannot load hostfxr from {path}: {reason}\n  hint: the file may be for another architecture or damaged; reinstall the .NET runtime"
     )]
     LoadHostfxr { path: PathBuf, reason: String },
 
@@ -72,7 +72,7 @@ pub enum Error {
     },
 
     #[error(
-        "{} speaks shim ABI version {found}, this host speaks version {expected}\nhint: rebuild the shim with this version of mochi-dotnet (`mochi-dotnet sync`)",
+        "{} speaks shim ABI version {found}, this host speaks version {expected}\n  hint: rebuild the shim with this version of mochi-dotnet (`mochi-dotnet sync`)",
         .assembly.display()
     )]
     AbiMismatch {
@@ -82,7 +82,7 @@ pub enum Error {
     },
 
     #[error(
-        "{} has the assembly name of a shim already loaded from {}; the shared load context keeps one assembly per name\nhint: give every shim a unique assembly name (Mochi.Shim.<package>), or load this one with Shim::load_isolated",
+        "{} has the assembly name of a shim already loaded from {}; the shared load context keeps one assembly per name\n  hint: give every shim a unique assembly name (Mochi.Shim.<package>), or load this one with Shim::load_isolated",
         .assembly.display(),
         .loaded_from.display()
     )]
@@ -133,7 +133,7 @@ fn newer_hint(newer: &[RuntimeVersion]) -> String {
     }
     let vs: Vec<String> = newer.iter().map(ToString::to_string).collect();
     format!(
-        "\nhint: or run on the newer runtime installed ({}): roll forward over major versions (rollForward Major or LatestMajor)",
+        "\n  hint: or run on the newer runtime installed ({}): roll forward over major versions (rollForward Major or LatestMajor)",
         vs.join(", ")
     )
 }

@@ -26,7 +26,7 @@ pub const MAX_TOTAL: usize = 200;
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum MonoError {
     #[error(
-        "[dotnet.monomorphise] asks for {total} instantiations; the limit is {MAX_TOTAL}\nhint: bind only the instantiations the program uses"
+        "[dotnet.monomorphise] asks for {total} instantiations; the limit is {MAX_TOTAL}\n  hint: bind only the instantiations the program uses"
     )]
     TooMany { total: usize },
     #[error("[dotnet.monomorphise] `{key}`: cannot read type `{text}`: {why}")]
