@@ -2,7 +2,7 @@
 # Seeds fuzz/corpus/<target> from real assemblies on this machine (the corpus
 # folder is git-ignored). parse_file gets whole small assemblies; signature
 # and custom_attribute get blobs extracted by the ecma335 test suite
-# (crates/ecma335/tests/fuzz_seeds.rs) when it has been run with
+# (crates/ecma335/tests/it/fuzz_seeds.rs) when it has been run with
 # ECMA335_FUZZ_SEEDS pointing here.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -17,7 +17,7 @@ done
 echo "parse_file seeds: $(ls "$here/corpus/parse_file" | wc -l)"
 if [ -z "$(ls -A "$here/corpus/signature")" ] || [ -z "$(ls -A "$here/corpus/custom_attribute")" ]; then
     (cd "$here/.." && ECMA335_FUZZ_SEEDS="$here/corpus" \
-        cargo test -q -p ecma335 --test fuzz_seeds -- --ignored --exact write_fuzz_seeds)
+        cargo test -q -p ecma335 --test it -- --ignored --exact fuzz_seeds::write_fuzz_seeds)
 fi
 echo "signature seeds: $(ls "$here/corpus/signature" | wc -l)"
 echo "custom_attribute seeds: $(ls "$here/corpus/custom_attribute" | wc -l)"

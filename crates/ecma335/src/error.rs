@@ -13,7 +13,13 @@ pub enum Context {
 }
 
 /// A malformed or unsupported input. Offsets are absolute file offsets.
+///
+/// `#[non_exhaustive]`: a reader that learns to tell a new kind of malformation
+/// apart may add a variant without breaking callers, who match what they handle
+/// and keep a `_` arm (as `wasmparser`'s `BinaryReaderError` keeps its kind
+/// private for the same reason).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The PE/COFF container is malformed.
     #[error("malformed PE image at file offset {offset:#x}: {message}")]
@@ -51,6 +57,10 @@ pub enum Error {
 }
 
 impl Error {
+    /// The error for `context` at `offset`. Cold: errors are built once, on the
+    /// failure path, and the hot reading paths stay small.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn at(context: Context, offset: u64, message: impl fmt::Display) -> Self {
         let message = message.to_string();
         match context {

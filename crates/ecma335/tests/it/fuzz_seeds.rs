@@ -2,7 +2,7 @@
 //! (fuzz/seed-corpus.sh runs it): every signature blob and every custom
 //! attribute value of a real module, in the targets' input formats.
 //!
-//!     ECMA335_FUZZ_SEEDS=fuzz/corpus cargo test -p ecma335 --test fuzz_seeds -- --ignored
+//!     ECMA335_FUZZ_SEEDS=fuzz/corpus cargo test -p ecma335 --test it -- --ignored fuzz_seeds::
 
 use crate::support;
 

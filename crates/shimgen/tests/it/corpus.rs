@@ -94,7 +94,7 @@ fn nunit() {
     );
 }
 
-/// `SHIMGEN_DUMP=<dir> cargo test -p shimgen --test corpus dump -- --ignored`
+/// `SHIMGEN_DUMP=<dir> cargo test -p shimgen --test it corpus::dump -- --ignored`
 /// writes every corpus binding's files for review.
 #[test]
 #[ignore]

@@ -602,7 +602,7 @@ fn no_compiler_is_a_clear_error() {
 }
 
 /// Real libraries beyond the fixtures: the shim of each compiles with mcs
-/// (`cargo test -p shimgen --test csharp_gen -- --ignored corpus`).
+/// (`cargo test -p shimgen --test it -- --ignored csharp_gen::corpus`).
 #[test]
 #[ignore = "slow: binds and compiles shims of framework assemblies"]
 fn corpus_shims_compile_with_mcs() {

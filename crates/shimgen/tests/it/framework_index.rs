@@ -37,7 +37,7 @@ fn framework_index_is_current() {
     }
     assert!(
         generated == shimgen::NET8_FRAMEWORK_INDEX,
-        "{} is stale; review and re-bless with SHIMGEN_BLESS=1 cargo test -p shimgen --test framework_index",
+        "{} is stale; review and re-bless with SHIMGEN_BLESS=1 cargo test -p shimgen --test it framework_index",
         path.display()
     );
 }
