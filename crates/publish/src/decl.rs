@@ -237,7 +237,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Api> {
     let mut seen_item = false;
     // name → (line, kind) for duplicates.
     let mut names: BTreeMap<String, usize> = BTreeMap::new();
-    let mut uses: Vec<(String, usize, usize, &str)> = Vec::new();
+    let mut uses: Vec<(String, usize, usize)> = Vec::new();
     for (i, raw_line) in text.lines().enumerate() {
         let line_no = i + 1;
         let line = raw_line.trim_end_matches('\r');
@@ -406,7 +406,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Api> {
             hint: "put it right above the function or type it documents".into(),
         });
     }
-    for (name, line, at, _) in &uses {
+    for (name, line, at) in &uses {
         if !api.types.iter().any(|t| &t.name == name) {
             let line_text = text.lines().nth(line - 1).unwrap_or("");
             return Err(PublishError::Declaration {
@@ -450,14 +450,10 @@ fn check_name(c: &Cursor<'_>, name: &str, at: usize, what: &str) -> Result<()> {
     Ok(())
 }
 
-fn collect_handles<'a>(
-    ty: &Ty,
-    at: usize,
-    line: usize,
-    out: &mut Vec<(String, usize, usize, &'a str)>,
-) {
+/// Every declared-type name `ty` uses, with where (line, column offset).
+fn collect_handles(ty: &Ty, at: usize, line: usize, out: &mut Vec<(String, usize, usize)>) {
     match ty {
-        Ty::Handle(n) => out.push((n.clone(), line, at, "")),
+        Ty::Handle(n) => out.push((n.clone(), line, at)),
         Ty::List(e) | Ty::Optional(e) => collect_handles(e, at, line, out),
         Ty::Map(k, v) => {
             collect_handles(k, at, line, out);

@@ -39,8 +39,9 @@ fn has_sdk(root: &Path) -> bool {
 
 /// The SDK to compile with: `$MOCHI_DOTNET_SDK_ROOT`, `$DOTNET_ROOT`, the `dotnet` on
 /// `PATH`, then the usual install folders; the first holding an `sdk/` folder.
-/// `work_dir` is where `dotnet --version` runs (a `global.json` there applies).
-pub fn find_sdk(env: &Env, work_dir: &Path) -> Result<Sdk> {
+/// `work_dir` is where `dotnet --version` runs (a `global.json` there applies). Its
+/// answer is remembered under `cache_root` (see [`sdk_identity`]).
+pub fn find_sdk(env: &Env, work_dir: &Path, cache_root: Option<&Path>) -> Result<Sdk> {
     let mut candidates: Vec<PathBuf> = Vec::new();
     for var in ["MOCHI_DOTNET_SDK_ROOT", "DOTNET_ROOT"] {
         if let Some(r) = env.get(var) {
@@ -77,6 +78,22 @@ pub fn find_sdk(env: &Env, work_dir: &Path) -> Result<Sdk> {
         });
     };
     let dotnet = root.join("dotnet");
+    let remembered = cache_root.map(|r| {
+        r.join("facades")
+            .join(format!("sdk-{}.txt", sdk_identity(&root, work_dir)))
+    });
+    if let Some(v) = remembered
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+    {
+        return Ok(Sdk {
+            dotnet,
+            root,
+            version: v,
+        });
+    }
     let out = sdk_command(env, &dotnet, &root)
         .arg("--version")
         .current_dir(work_dir)
@@ -93,11 +110,51 @@ pub fn find_sdk(env: &Env, work_dir: &Path) -> Result<Sdk> {
             hint: "a global.json may pin an SDK that is not installed; install it or change global.json".into(),
         });
     }
+    if let Some(p) = &remembered
+        && let Some(dir) = p.parent()
+        && std::fs::create_dir_all(dir).is_ok()
+    {
+        let _ = crate::fsutil::write_atomic(p, version.as_bytes());
+    }
     Ok(Sdk {
         dotnet,
         root,
         version,
     })
+}
+
+/// What `dotnet --version` depends on: the installation's folder, the SDKs it holds,
+/// and every `global.json` from `work_dir` up (path and content). Same identity, same
+/// answer, so a warm run need not start `dotnet` at all.
+pub fn sdk_identity(root: &Path, work_dir: &Path) -> String {
+    let mut h = Sha256::new();
+    h.update(
+        root.canonicalize()
+            .unwrap_or_else(|_| root.to_path_buf())
+            .to_string_lossy()
+            .as_bytes(),
+    );
+    let mut sdks: Vec<String> = std::fs::read_dir(root.join("sdk"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    sdks.sort();
+    for s in &sdks {
+        h.update(format!("\0sdk {s}").as_bytes());
+    }
+    let start = work_dir
+        .canonicalize()
+        .unwrap_or_else(|_| work_dir.to_path_buf());
+    for dir in start.ancestors() {
+        if let Ok(text) = std::fs::read(dir.join("global.json")) {
+            h.update(format!("\0global.json {}\0", dir.display()).as_bytes());
+            h.update(&text);
+        }
+    }
+    hex::encode(h.finalize())
 }
 
 fn sdk_command(env: &Env, dotnet: &Path, root: &Path) -> std::process::Command {

@@ -69,7 +69,7 @@ pub fn build(manifest: &Manifest, env: &Env) -> Result<BuiltPackage> {
     let work_parent = manifest.dir.join("target/dotnet-publish");
     let sdk = {
         std::fs::create_dir_all(&work_parent).map_err(PublishError::io(&work_parent))?;
-        dotnet::find_sdk(env, &work_parent)?
+        dotnet::find_sdk(env, &work_parent, env.cache_root().as_deref())?
     };
     let compiled = dotnet::compile(
         &project,

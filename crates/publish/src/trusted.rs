@@ -303,9 +303,15 @@ pub fn guide(target: &Target, username: &str, claims: Option<&serde_json::Value>
     g
 }
 
-/// At most 300 characters of a server's answer, on one line.
+/// A server's answer for a message: the `error` (or `message`) of a JSON body, else at
+/// most 300 characters of the body, on one line.
 pub fn excerpt(body: &str) -> String {
-    let one: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    let json = serde_json::from_str::<serde_json::Value>(body).ok();
+    let text = json
+        .as_ref()
+        .and_then(|v| v["error"].as_str().or_else(|| v["message"].as_str()))
+        .unwrap_or(body);
+    let one: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if one.is_empty() {
         return "(empty answer)".into();
     }

@@ -184,12 +184,7 @@ pub fn validate(bytes: &[u8], expected: &Expected) -> Vec<String> {
     {
         problems.push("the core properties part (.psmdcp) is missing".into());
     }
-    if !expected
-        .nuspec
-        .dependency_groups
-        .iter()
-        .any(|g| *g == expected.tfm)
-    {
+    if !expected.nuspec.dependency_groups.contains(&expected.tfm) {
         problems.push(format!("no dependency group for {}", expected.tfm));
     }
 

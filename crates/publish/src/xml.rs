@@ -81,7 +81,11 @@ pub fn parse(text: &str) -> Result<Element, String> {
                 }
             }
             Event::End(_) => {
-                let el = stack.pop().ok_or("an end tag without a start tag")?;
+                let mut el = stack.pop().ok_or("an end tag without a start tag")?;
+                // Indentation between child elements is not content.
+                if !el.children.is_empty() && el.text.trim().is_empty() {
+                    el.text.clear();
+                }
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(el),
                     None if root.is_none() => root = Some(el),
@@ -97,9 +101,8 @@ pub fn parse(text: &str) -> Result<Element, String> {
             }
             Event::CData(t) => {
                 if let Some(top) = stack.last_mut() {
-                    top.text.push_str(&String::from_utf8_lossy(
-                        &t.into_inner().as_bytes().to_vec(),
-                    ));
+                    top.text
+                        .push_str(&String::from_utf8_lossy(t.into_inner().as_bytes()));
                 }
             }
             Event::GeneralRef(r) => {
@@ -204,7 +207,7 @@ mod tests {
         let text = String::from_utf8(bytes).unwrap();
         assert_eq!(
             text,
-            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<package xmlns=\"urn:x\">\n  <description>a &lt; b &amp; \"c\" — é</description>\n  <group targetFramework=\"net8.0\"/>\n</package>\n"
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<package xmlns=\"urn:x\">\n  <description>a &lt; b &amp; &quot;c&quot; — é</description>\n  <group targetFramework=\"net8.0\"/>\n</package>\n"
         );
         assert_eq!(parse(&text).unwrap(), root);
     }

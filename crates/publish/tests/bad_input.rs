@@ -36,7 +36,8 @@ fn manifest_error(edit: impl Fn(String) -> String) -> (String, String, String) {
 #[test]
 fn manifest_errors_name_the_field_and_the_fix() {
     // (edit, location suffix, message part, hint part)
-    let cases: Vec<(Box<dyn Fn(String) -> String>, &str, &str, &str)> = vec![
+    type Edit = Box<dyn Fn(String) -> String>;
+    let cases: Vec<(Edit, &str, &str, &str)> = vec![
         (
             Box::new(|m| m.replace("aot = false", "aot = false\nbrige = 1")),
             ":16:1",
@@ -264,5 +265,28 @@ fn the_binary_reports_a_manifest_error_and_exits_1() {
     assert!(
         String::from_utf8_lossy(&out.stderr)
             .starts_with("error: nowhere/mochi.toml: cannot read the manifest:")
+    );
+}
+
+#[test]
+fn an_sdk_pinned_by_global_json_that_is_not_installed_is_named() {
+    // The remembered `dotnet --version` must not hide a global.json added later.
+    let project = Project::new(&Library::new("Mochi.Mathx"));
+    let (ok, out) = publish(&project.manifest, "nuget.org", &["--dry-run"], &clean_env());
+    assert!(ok.is_ok(), "{out}");
+    std::fs::write(
+        project.path().join("global.json"),
+        r#"{"sdk": {"version": "99.0.100", "rollForward": "disable"}}"#,
+    )
+    .unwrap();
+    let (result, _) = publish(&project.manifest, "nuget.org", &["--dry-run"], &clean_env());
+    let Err(e @ PublishError::Sdk { .. }) = result else {
+        panic!("{result:?}")
+    };
+    let msg = e.to_string();
+    assert!(
+        msg.contains("--version failed")
+            && msg.contains("a global.json may pin an SDK that is not installed"),
+        "{msg}"
     );
 }
