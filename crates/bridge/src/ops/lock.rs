@@ -3,6 +3,10 @@
 //! `--accept-capability` in mochi.toml first, opens the project and its NuGet
 //! client, then locks with shim hashes.
 
+// Errors here carry whole dependency paths and advice; they are built once, on the
+// failure path, so their size does not matter.
+#![allow(clippy::result_large_err)]
+
 use std::path::PathBuf;
 
 use lock::{Ecma335Hasher, LockError, LockOptions, LockOutcome};
