@@ -30,7 +30,7 @@ check "atomic writes outside crates/fsutil (use fsutil::write_atomic / AtomicFil
 check "file locks outside crates/fsutil (use fsutil::LockedFile)" \
     'fs4::' '^crates/fsutil/'
 check "environment variables named outside crates/envvars (add a constant there)" \
-    'env::var(_os)?\("' '^crates/envvars/'
+    'env::var(_os)?\("|\.get\("[A-Z][A-Z0-9_]+"\)' '^crates/envvars/'
 check "include_str!/include_bytes! reaching into another crate" \
     'include_(str|bytes)!\("\.\./\.\./' '^$'
 check "a hint not on its own line, indented two spaces (write \\n  hint: )" \

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine: installs the test tools
 # (scripts/setup-test-tools.sh: mono-mcs, ilasm, the .NET 8 and 3.1 runtime
-# wheels, the SRM reference lister, ...), checks formatting, runs every test of
+# wheels, the SRM reference lister, ...), checks formatting and the structural
+# invariants of ARCHITECTURE.md (scripts/check-structure.sh), runs every test of
 # the workspace, and prints one closing summary line. Exits non-zero on any
 # failure. CI (.ci/run) calls exactly this.
 set -uo pipefail
@@ -14,6 +15,9 @@ scripts/setup-test-tools.sh || { echo "setup failed"; exit 1; }
 status=0
 echo "== cargo fmt --check"
 cargo fmt --all -- --check || { echo "formatting differs: run cargo fmt --all"; status=1; }
+
+echo "== structure (scripts/check-structure.sh: module cycles, one owner per mechanism, hint format)"
+scripts/check-structure.sh || { echo "structure check failed: see ARCHITECTURE.md, \"Invariants\""; status=1; }
 
 echo "== cargo build (tests)"
 cargo test --workspace --no-run || { echo "0 passed, 1 failed"; exit 1; }

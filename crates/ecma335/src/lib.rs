@@ -26,7 +26,7 @@ pub use surface::{
     write_listing,
 };
 
-/// The listing of the assembly in `data` (surface-listing.md).
+/// The listing of the assembly in `data` (docs/surface-listing.md).
 pub fn listing(data: &[u8]) -> Result<String> {
     let out = write_listing(&Metadata::parse(data)?, Vec::new())?;
     Ok(String::from_utf8(out).expect("the listing is UTF-8"))

@@ -88,6 +88,24 @@ pub fn nuget_config_reference(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
+// ---- publishing (docs/publishing.md) ----
+
+/// A nuget.org API key for `mochi-dotnet publish` (instead of trusted publishing).
+pub const NUGET_API_KEY: &str = "NUGET_API_KEY";
+
+/// The nuget.org user name trusted publishing exchanges a token for.
+pub const NUGET_USER: &str = "NUGET_USER";
+
+/// Set to `true` by GitHub Actions.
+pub const GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
+
+/// GitHub Actions' OIDC token endpoint (with `id-token: write`), for trusted
+/// publishing.
+pub const ACTIONS_ID_TOKEN_REQUEST_URL: &str = "ACTIONS_ID_TOKEN_REQUEST_URL";
+
+/// The bearer token for [`ACTIONS_ID_TOKEN_REQUEST_URL`].
+pub const ACTIONS_ID_TOKEN_REQUEST_TOKEN: &str = "ACTIONS_ID_TOKEN_REQUEST_TOKEN";
+
 /// Set for every `dotnet` process the shim build starts, so the SDK stays quiet and
 /// offline; also `DOTNET_ROOT` (to the SDK's folder). `MSBuildSDKsPath`,
 /// `MSBUILD_EXE_PATH` and `MSBuildExtensionsPath` are removed, so an outer MSBuild

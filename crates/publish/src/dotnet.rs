@@ -48,7 +48,7 @@ pub fn find_sdk(env: &Env, work_dir: &Path, cache_root: Option<&Path>) -> Result
             candidates.push(PathBuf::from(r));
         }
     }
-    if let Some(path) = env.get("PATH") {
+    if let Some(path) = env.get(envvars::PATH) {
         for dir in std::env::split_paths(path) {
             let exe = dir.join("dotnet");
             if exe.is_file()
@@ -68,7 +68,7 @@ pub fn find_sdk(env: &Env, work_dir: &Path, cache_root: Option<&Path>) -> Result
         ]
         .map(PathBuf::from),
     );
-    if let Some(home) = env.get("HOME") {
+    if let Some(home) = env.get(envvars::HOME) {
         candidates.push(PathBuf::from(home).join(".dotnet"));
     }
     let Some(root) = candidates.into_iter().find(|r| has_sdk(r)) else {

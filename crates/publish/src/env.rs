@@ -60,18 +60,18 @@ impl Env {
     /// mochi-dotnet's cache root (docs/nuget.md): `$MOCHI_DOTNET_CACHE`, else
     /// `$XDG_CACHE_HOME/mochi/dotnet-deps`, else `$HOME/.cache/mochi/dotnet-deps`.
     pub fn cache_root(&self) -> Option<PathBuf> {
-        if let Some(p) = self.get("MOCHI_DOTNET_CACHE") {
+        if let Some(p) = self.get(envvars::MOCHI_DOTNET_CACHE) {
             return Some(PathBuf::from(p));
         }
-        if let Some(p) = self.get("XDG_CACHE_HOME") {
+        if let Some(p) = self.get(envvars::XDG_CACHE_HOME) {
             return Some(PathBuf::from(p).join("mochi/dotnet-deps"));
         }
-        self.get("HOME")
+        self.get(envvars::HOME)
             .map(|h| PathBuf::from(h).join(".cache/mochi/dotnet-deps"))
     }
 
     /// Whether this is a GitHub Actions job.
     pub fn in_github_actions(&self) -> bool {
-        self.get("GITHUB_ACTIONS") == Some("true")
+        self.get(envvars::GITHUB_ACTIONS) == Some("true")
     }
 }

@@ -35,12 +35,15 @@ const SYSTEM_BUNDLES: &[&str] = &[
 fn tls_config(env: &Env) -> Arc<rustls::ClientConfig> {
     let mut roots = RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let bundle = env.get("SSL_CERT_FILE").map(PathBuf::from).or_else(|| {
-        SYSTEM_BUNDLES
-            .iter()
-            .map(PathBuf::from)
-            .find(|p| p.is_file())
-    });
+    let bundle = env
+        .get(envvars::SSL_CERT_FILE)
+        .map(PathBuf::from)
+        .or_else(|| {
+            SYSTEM_BUNDLES
+                .iter()
+                .map(PathBuf::from)
+                .find(|p| p.is_file())
+        });
     if let Some(b) = bundle
         && let Ok(iter) = CertificateDer::pem_file_iter(&b)
     {

@@ -43,12 +43,12 @@ pub struct Credential {
 
 /// Decides how to authenticate; an error says how to run when nothing applies.
 pub fn plan(env: &Env, manifest: &Manifest, target: &Target) -> Result<Plan> {
-    if env.get("NUGET_API_KEY").is_some() {
+    if env.get(envvars::NUGET_API_KEY).is_some() {
         return Ok(Plan::ApiKey);
     }
     let in_actions = env.in_github_actions();
-    let has_oidc = env.get("ACTIONS_ID_TOKEN_REQUEST_URL").is_some()
-        && env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN").is_some();
+    let has_oidc = env.get(envvars::ACTIONS_ID_TOKEN_REQUEST_URL).is_some()
+        && env.get(envvars::ACTIONS_ID_TOKEN_REQUEST_TOKEN).is_some();
     if in_actions && !has_oidc {
         return Err(PublishError::Credentials {
             message: "this GitHub Actions job cannot request an OIDC token: ACTIONS_ID_TOKEN_REQUEST_URL/ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set".into(),
@@ -61,7 +61,7 @@ pub fn plan(env: &Env, manifest: &Manifest, target: &Target) -> Result<Plan> {
             hint: "publish from GitHub Actions with trusted publishing: run `mochi-dotnet publish --emit-ci` to write .github/workflows/release.yml, configure the trusted publisher on nuget.org (docs/publishing.md), push a tag; or set NUGET_API_KEY to an API key; `--dry-run` builds and checks the package without pushing".into(),
         });
     }
-    let username = env.get("NUGET_USER").map(str::to_string).or_else(|| manifest.publish.nuget_user.clone()).ok_or_else(|| PublishError::Credentials {
+    let username = env.get(envvars::NUGET_USER).map(str::to_string).or_else(|| manifest.publish.nuget_user.clone()).ok_or_else(|| PublishError::Credentials {
         message: "trusted publishing needs the nuget.org user (or organization) that owns the policy".into(),
         hint: format!("set nuget-user = \"<name>\" under [dotnet.publish] in {}, or NUGET_USER in the workflow", manifest.path.display()),
     })?;
@@ -79,7 +79,7 @@ pub fn obtain(
 ) -> Result<Credential> {
     match plan {
         Plan::ApiKey => {
-            let key = Secret::new(env.get("NUGET_API_KEY").unwrap_or_default());
+            let key = Secret::new(env.get(envvars::NUGET_API_KEY).unwrap_or_default());
             scrubber.add(&key);
             Ok(Credential {
                 key,
@@ -89,7 +89,7 @@ pub fn obtain(
         }
         Plan::Trusted { username } => {
             let request_token = Secret::new(
-                env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+                env.get(envvars::ACTIONS_ID_TOKEN_REQUEST_TOKEN)
                     .unwrap_or_default(),
             );
             scrubber.add(&request_token);
@@ -123,7 +123,9 @@ fn request_oidc_token(
     http: &Http,
     scrubber: &Scrubber,
 ) -> Result<Secret> {
-    let base = env.get("ACTIONS_ID_TOKEN_REQUEST_URL").unwrap_or_default();
+    let base = env
+        .get(envvars::ACTIONS_ID_TOKEN_REQUEST_URL)
+        .unwrap_or_default();
     if !credential_safe(base) {
         return Err(PublishError::Oidc {
             message: format!(

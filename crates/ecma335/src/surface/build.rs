@@ -675,7 +675,7 @@ impl<'a, 'data> Builder<'a, 'data> {
         Ok(order.into_iter().map(|(_, rid)| rid).collect())
     }
 
-    /// Which TypeDef rows the surface lists (surface-listing.md, "Types").
+    /// Which TypeDef rows the surface lists (docs/surface-listing.md, "Types").
     fn listed_types(&mut self) -> Result<Vec<bool>> {
         let n = self.type_rows.len();
         let mut listed = vec![false; n + 1];

@@ -1,4 +1,4 @@
-//! The surface listing (shared/design/surface-listing.md, version 1).
+//! The surface listing (docs/surface-listing.md, version 1).
 
 use std::fmt::Write;
 

@@ -370,7 +370,7 @@ impl TypeSig {
         }
     }
 
-    /// Writes the listing form of the type (surface-listing.md): modifiers
+    /// Writes the listing form of the type (docs/surface-listing.md): modifiers
     /// and `pinned` dropped.
     pub fn write_listing(&self, out: &mut String) {
         use std::fmt::Write;

@@ -1,4 +1,4 @@
-//! Hostile metadata (shared/design/crate-notes.md, "Hostile metadata seen in
+//! Hostile metadata (docs/fuzzing.md, "Hostile metadata seen in
 //! the wild"), one test per case, each asserting the exact outcome: a correct
 //! read of valid-but-odd input, or the typed error naming where it went wrong.
 //! Fuzzer findings are at the end, as regression tests.
