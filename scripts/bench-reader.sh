@@ -56,8 +56,8 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 LOAD_BEFORE="$(load)"
 say "load average before: $LOAD_BEFORE ($(nproc) cores)"
 
-say "cargo build --release -p cli"
-cargo build --release -q -p cli
+say "cargo build --release -p mochi-dotnet"
+cargo build --release -q -p mochi-dotnet
 BIN="$ROOT/target/release/mochi-dotnet"
 say "criterion: benches/benches/reader.rs (listing, surface+json) on the three files"
 log="$(mktemp)"; tmp="$(mktemp -d)"; trap 'rm -rf "$log" "$tmp"' EXIT

@@ -29,7 +29,7 @@ NJ="${NEWTONSOFT_DLL:-$(ls -d "$ROOT"/.tools/nuget-packages/newtonsoft.json/13.*
 command -v mcs >/dev/null || die "mcs is missing (apt-get install mono-mcs)"
 dotnet --list-sdks | grep -q . || die "no .NET SDK"
 
-cargo build --release -q -p cli --bin mochi-dotnet
+cargo build --release -q -p mochi-dotnet --bin mochi-dotnet
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 cp target/release/mochi-dotnet "$WORK/mochi-dotnet"

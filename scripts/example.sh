@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 scripts/setup-test-tools.sh
 # shellcheck disable=SC1091
 . .tools/env.sh
-cargo build --release -q -p cli
+cargo build --release -q -p mochi-dotnet
 BIN="$PWD/target/release/mochi-dotnet"
 EX=examples/hello-json
 

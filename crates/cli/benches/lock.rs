@@ -1,7 +1,7 @@
 //! `lock` of a 20-package graph from the loopback registry with a cold cache, and
 //! `lock --check` with a warm one.
 //!
-//!     cargo bench -p cli --bench lock
+//!     cargo bench -p mochi-dotnet --bench lock
 //!
 //! Each package carries a real assembly (Debian's Newtonsoft.Json 6.0.8, 520 KB, when
 //! installed; else a small one compiled with mcs), so downloads, extraction and

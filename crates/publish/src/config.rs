@@ -120,7 +120,7 @@ pub enum CiLogin {
 }
 
 pub const DEFAULT_CI_INSTALL: &str =
-    "cargo install --locked --git https://github.com/mochi-lang/mochi-dotnet bridge";
+    "cargo install --locked --git https://github.com/mochi-lang/mochi-dotnet mochi-dotnet";
 
 /// A `net<major>.<minor>` target framework.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! The facade generator on the test library: the C# it writes, and the project.
 
-mod common;
+use crate::common;
 
 use publish::{config, decl, facade};
 

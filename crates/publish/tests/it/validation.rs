@@ -2,7 +2,7 @@
 //! tampers with a real built package (or with what it must contain) and expects the
 //! exact problem.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::io::Write;

@@ -1,7 +1,7 @@
 //! Bad input is a typed error naming the file, the place and what to do; nothing is
 //! written.
 
-mod common;
+use crate::common;
 
 use common::{Library, Project, clean_env, publish};
 use publish::PublishError;

@@ -209,13 +209,20 @@ pub fn mochi_dotnet() -> PathBuf {
     BUILT
         .get_or_init(|| {
             let status = Command::new(env!("CARGO"))
-                .args(["build", "--quiet", "-p", "cli", "--bin", "mochi-dotnet"])
+                .args([
+                    "build",
+                    "--quiet",
+                    "-p",
+                    "mochi-dotnet",
+                    "--bin",
+                    "mochi-dotnet",
+                ])
                 .current_dir(workspace_root())
                 .status()
                 .expect("cargo runs");
             assert!(
                 status.success(),
-                "cargo build -p cli --bin mochi-dotnet failed"
+                "cargo build -p mochi-dotnet --bin mochi-dotnet failed"
             );
             let exe = std::env::current_exe().unwrap();
             let bin = exe.parent().unwrap().parent().unwrap().join("mochi-dotnet");

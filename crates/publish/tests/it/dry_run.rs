@@ -2,7 +2,7 @@
 //! give the same bytes (also from two empty facade caches, i.e. two compilations);
 //! a failing run leaves no file behind and an earlier package untouched.
 
-mod common;
+use crate::common;
 
 use common::{Library, Project, clean_env, publish};
 use fixtures::mock_nugetorg::{MockNugetOrg, MockOptions};

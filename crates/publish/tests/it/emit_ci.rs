@@ -1,7 +1,7 @@
 //! `publish --emit-ci`: the workflow text, no overwrite without --force, the library in
 //! a subfolder of its repository, and the variant where mochi-dotnet logs in itself.
 
-mod common;
+use crate::common;
 
 use common::{Library, Project, clean_env, publish};
 use publish::PublishError;
@@ -35,7 +35,7 @@ jobs:
         with:
           dotnet-version: "10.0.x"
       - name: Install mochi-dotnet
-        run: "cargo install --locked --git https://github.com/mochi-lang/mochi-dotnet bridge"
+        run: "cargo install --locked --git https://github.com/mochi-lang/mochi-dotnet mochi-dotnet"
       - name: Build the native libraries
         run: "make -C native"
       - name: Check the package

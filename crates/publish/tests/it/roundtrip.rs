@@ -6,7 +6,7 @@
 //!     Mochi → .NET → Mochi;
 //! (c) with `aot = true`, a consumer published with `PublishAot=true` runs it.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -2,7 +2,7 @@
 //! push, and every failure of docs/publishing.md "Failures" — against the mock
 //! nuget.org of `fixtures`. Every test scans all output for the run's secrets.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 
