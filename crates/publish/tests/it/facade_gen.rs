@@ -28,4 +28,7 @@ fn facade_of_the_test_library() {
         "/// Divides <c>a</c> by <c>b</c>; fails with <c>DivideByZero</c> when <c>b</c> is 0."
     ));
     assert_eq!(project.required_symbols.len(), 3 + api.functions.len());
+    // The whole generated project, reviewed as text (`cargo insta review`).
+    insta::assert_snapshot!("facade_cs", cs);
+    insta::assert_snapshot!("facade_csproj", project.files["Mochi.Mathx.csproj"]);
 }
