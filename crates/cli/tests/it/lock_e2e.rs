@@ -4,6 +4,7 @@
 //! Each test gets its own project folder, cache, HOME and NuGet.config (`<clear/>`,
 //! one source: the registry), so nothing on the machine leaks in.
 
+use fixtures::assert_snapshot;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;

@@ -2,6 +2,7 @@
 //! against the .NET 8 framework: specific facts asserted, the whole JSON and
 //! listing snapshotted, and the listing checked against the SRM reference lister.
 
+use fixtures::assert_snapshot;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

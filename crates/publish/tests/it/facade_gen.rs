@@ -1,6 +1,7 @@
 //! The facade generator on the test library: the C# it writes, and the project.
 
 use crate::common;
+use fixtures::assert_snapshot;
 
 use publish::{config, decl, facade};
 
@@ -29,6 +30,6 @@ fn facade_of_the_test_library() {
     ));
     assert_eq!(project.required_symbols.len(), 3 + api.functions.len());
     // The whole generated project, reviewed as text (`cargo insta review`).
-    insta::assert_snapshot!("facade_cs", cs);
-    insta::assert_snapshot!("facade_csproj", project.files["Mochi.Mathx.csproj"]);
+    assert_snapshot!("facade_cs", cs);
+    assert_snapshot!("facade_csproj", project.files["Mochi.Mathx.csproj"]);
 }

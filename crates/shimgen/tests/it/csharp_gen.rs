@@ -6,6 +6,7 @@
 //! machine without one, and fail when MOCHI_DOTNET_SDK_ROOT says there is one.
 
 use crate::common;
+use fixtures::assert_snapshot;
 
 use std::collections::BTreeMap;
 

@@ -3,6 +3,7 @@
 //! snapshots; golden numbers hold.
 
 use crate::common;
+use fixtures::assert_snapshot;
 
 use std::collections::BTreeMap;
 
