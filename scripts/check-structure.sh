@@ -6,7 +6,8 @@
 #   - one place naming the environment: no `env::var("LITERAL")` outside crates/envvars;
 #   - no `include_str!`/`include_bytes!` reaching into another crate's folder;
 #   - one hint format: a hint starts a line of its own, indented two spaces
-#     (`\n  hint: `), never `\nhint:`.
+#     (`\n  hint: `), never `\nhint:`;
+#   - clap and anyhow only in the front end (crates/cli), libraries use thiserror.
 # Exits non-zero and names the offending lines.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +36,16 @@ check "include_str!/include_bytes! reaching into another crate" \
     'include_(str|bytes)!\("\.\./\.\./' '^$'
 check "a hint not on its own line, indented two spaces (write \\n  hint: )" \
     '\\nhint:' '^$'
+
+# Code, not comments, and dependencies of every crate but the CLI.
+front=$(grep -rnE --include='*.rs' 'anyhow::|clap::|derive\([^)]*(Parser|Subcommand)' crates/*/src \
+    | grep -vE '^[^:]+:[0-9]+:[[:space:]]*//' | grep -v '^crates/cli/' || true)
+deps=$(grep -lE '^(anyhow|clap)[ .=]' crates/*/Cargo.toml | grep -v '^crates/cli/' || true)
+if [ -n "$front$deps" ]; then
+    echo "clap or anyhow outside crates/cli (libraries use thiserror; the CLI parses arguments):"
+    printf '%s\n' $front $deps | sed 's/^/  /'
+    status=1
+fi
 
 if [ "$status" -eq 0 ]; then
     echo "structure: ok"

@@ -91,7 +91,7 @@ enum Command {
         manifest_path: PathBuf,
     },
     /// Publish this Mochi library as a NuGet package (docs/publishing.md).
-    Publish(publish::cli::PublishArgs),
+    Publish(PublishArgs),
     /// Add a NuGet package to [dotnet-dependencies] (`Id` or `Id@range`), then lock.
     Add {
         /// `Newtonsoft.Json` or `Newtonsoft.Json@^13.0`.
@@ -106,6 +106,26 @@ enum Command {
         #[arg(long, value_name = "FILE", default_value = "mochi.toml")]
         manifest_path: PathBuf,
     },
+}
+
+/// Arguments of `mochi-dotnet publish` (`publish::cli::PublishArgs`).
+#[derive(clap::Args, Debug)]
+struct PublishArgs {
+    /// Where to push: `nuget.org`, a name from [dotnet.publish.registries], or a NuGet v3 service index URL.
+    #[arg(long = "to", value_name = "REGISTRY", default_value = "nuget.org")]
+    to: String,
+    /// Build and validate the package, write it under target/nuget/, print what would be pushed; no network.
+    #[arg(long)]
+    dry_run: bool,
+    /// Write .github/workflows/release.yml (trusted publishing from GitHub Actions) instead of publishing.
+    #[arg(long)]
+    emit_ci: bool,
+    /// With --emit-ci: replace an existing workflow file.
+    #[arg(long, requires = "emit_ci")]
+    force: bool,
+    /// The library's manifest.
+    #[arg(long, value_name = "FILE", default_value = "mochi.toml")]
+    manifest_path: PathBuf,
 }
 
 /// Arguments of `mochi-dotnet bind`.
@@ -254,7 +274,13 @@ fn run(command: Command) -> anyhow::Result<()> {
             }
         }
         Command::Publish(args) => {
-            publish::cli::run(&args)?;
+            publish::cli::run(&publish::cli::PublishArgs {
+                to: args.to,
+                dry_run: args.dry_run,
+                emit_ci: args.emit_ci,
+                force: args.force,
+                manifest_path: args.manifest_path,
+            })?;
         }
         Command::Add {
             package,

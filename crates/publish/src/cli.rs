@@ -11,23 +11,19 @@ use crate::package::BuiltPackage;
 use crate::secret::Scrubber;
 use crate::{ci, config, package, push, registry, trusted};
 
-/// The command line of `mochi-dotnet publish`.
-#[derive(Debug, Clone, clap::Args)]
+/// What `mochi-dotnet publish` is asked to do (the CLI parses its arguments into
+/// this; the library takes no command-line parser).
+#[derive(Debug, Clone)]
 pub struct PublishArgs {
     /// Where to push: `nuget.org`, a name from [dotnet.publish.registries], or a NuGet v3 service index URL.
-    #[arg(long = "to", value_name = "REGISTRY", default_value = "nuget.org")]
     pub to: String,
     /// Build and validate the package, write it under target/nuget/, print what would be pushed; no network.
-    #[arg(long)]
     pub dry_run: bool,
     /// Write .github/workflows/release.yml (trusted publishing from GitHub Actions) instead of publishing.
-    #[arg(long)]
     pub emit_ci: bool,
     /// With --emit-ci: replace an existing workflow file.
-    #[arg(long, requires = "emit_ci")]
     pub force: bool,
     /// The library's manifest.
-    #[arg(long, value_name = "FILE", default_value = "mochi.toml")]
     pub manifest_path: PathBuf,
 }
 
