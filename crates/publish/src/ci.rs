@@ -70,10 +70,10 @@ pub fn workflow(manifest: &Manifest, to: &str) -> String {
         "      - uses: actions/setup-dotnet@v4\n        with:\n          dotnet-version: {}\n",
         yaml_str(&ci.dotnet_version)
     ));
-    w.push_str(&format!(
-        "      - name: Install mochi-dotnet\n        run: {}\n",
-        yaml_str(&ci.install)
-    ));
+    match &ci.install {
+        Some(i) => w.push_str(&format!("      - name: Install mochi-dotnet\n        run: {}\n", yaml_str(i))),
+        None => w.push_str("      # mochi-dotnet must be on PATH from here on: set [dotnet.publish.ci] install =\n      # \"<command>\" in mochi.toml to install it in this job.\n"),
+    }
     match &ci.build {
         Some(b) => w.push_str(&format!("      - name: Build the native libraries\n        run: {}\n", yaml_str(b))),
         None => w.push_str("      # The native libraries of [dotnet.publish.native] must exist at this point:\n      # set [dotnet.publish.ci] build = \"<command>\" in mochi.toml to build them here.\n"),

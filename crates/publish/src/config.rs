@@ -96,8 +96,9 @@ pub struct Publish {
 pub struct Ci {
     /// Shell command building the native libraries before publishing.
     pub build: Option<String>,
-    /// Shell command installing `mochi-dotnet` on the runner.
-    pub install: String,
+    /// Shell command installing `mochi-dotnet` on the runner (the workflow says where
+    /// it goes when unset: mochi-dotnet has no release channel to default to yet).
+    pub install: Option<String>,
     /// GitHub environment of the publish job (must match the trusted-publishing policy).
     pub environment: Option<String>,
     pub runs_on: String,
@@ -118,9 +119,6 @@ pub enum CiLogin {
     /// No login step: `mochi-dotnet publish` requests and exchanges the token.
     MochiDotnet,
 }
-
-pub const DEFAULT_CI_INSTALL: &str =
-    "cargo install --locked --git https://github.com/mochi-lang/mochi-dotnet mochi-dotnet";
 
 /// A `net<major>.<minor>` target framework.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -567,9 +565,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Manifest> {
     let ci = d.ci.as_ref();
     let ci = Ci {
         build: ci.and_then(|c| c.build.clone()),
-        install: ci
-            .and_then(|c| c.install.clone())
-            .unwrap_or_else(|| DEFAULT_CI_INSTALL.to_string()),
+        install: ci.and_then(|c| c.install.clone()),
         environment: ci.and_then(|c| c.environment.clone()),
         runs_on: ci
             .and_then(|c| c.runs_on.clone())

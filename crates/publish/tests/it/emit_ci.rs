@@ -35,7 +35,7 @@ jobs:
         with:
           dotnet-version: "10.0.x"
       - name: Install mochi-dotnet
-        run: "cargo install --locked --git https://github.com/mochi-lang/mochi-dotnet mochi-dotnet"
+        run: "cargo install --locked --path tools/mochi-dotnet"
       - name: Build the native libraries
         run: "make -C native"
       - name: Check the package
@@ -59,7 +59,9 @@ fn library_with_ci(ci: &str) -> Project {
 
 #[test]
 fn writes_the_workflow_and_refuses_to_overwrite_it() {
-    let project = library_with_ci("build = \"make -C native\"\nenvironment = \"release\"\n");
+    let project = library_with_ci(
+        "build = \"make -C native\"\nenvironment = \"release\"\ninstall = \"cargo install --locked --path tools/mochi-dotnet\"\n",
+    );
     let (result, out) = publish(&project.manifest, "nuget.org", &["--emit-ci"], &clean_env());
     let Ok(Outcome::Workflow(path)) = result else {
         panic!("{out}")
