@@ -8,7 +8,7 @@
 //! run-time functions. No panic crosses the boundary. Buffers handed to the
 //! caller are released with `mochi_dotnet_buffer_free`.
 //!
-//! The header is generated from this file by `tests/capi_header.rs`: the doc
+//! The header is generated from this file by `tests/it/capi_header.rs`: the doc
 //! comments of the `pub const MOCHI_DOTNET_*` items and of the `extern "C"`
 //! functions become its comments.
 

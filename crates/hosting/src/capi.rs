@@ -1,4 +1,4 @@
-//! The run-time C ABI of the host (`include/mochi_dotnet.h`): what a compiled
+//! The run-time C ABI of the host (`include/mochi_dotnet_host.h`): what a compiled
 //! Mochi program, or any C caller, uses to start .NET and find shim exports.
 //! The `bridge` static library re-exports these symbols.
 //!

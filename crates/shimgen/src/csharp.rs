@@ -142,7 +142,7 @@ pub fn generate(plan: &BindingPlan, options: &ShimOptions) -> ShimProject {
     }
 }
 
-/// The MSBuild property through which `shimgen::build` hands `dotnet build`
+/// The MSBuild property through which `shimbuild::compile` hands `dotnet build`
 /// a folder of .NET 8 reference assemblies (docs/shims.md, "Build").
 pub const FRAMEWORK_REFERENCES_PROPERTY: &str = "MochiFrameworkReferences";
 

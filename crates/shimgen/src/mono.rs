@@ -15,7 +15,7 @@ use ecma335::surface::{NamedType, TypeKind, TypeSig};
 use crate::typemap::primitive_of_named;
 use crate::universe::TypeUniverse;
 
-/// Key → instantiations (the shape of `bridge::manifest::DotnetConfig::monomorphise`).
+/// Key → instantiations (the shape of `project::manifest::DotnetConfig::monomorphise`).
 pub type Monomorphise = BTreeMap<String, Vec<Vec<String>>>;
 
 /// More instantiations than this for one key is a warning.

@@ -2,7 +2,7 @@
  * only include/mochi_dotnet.h: the embedding API (meta, lock, bind) as Mochi's
  * toolchain calls it, then the run-time path of a compiled program (start .NET,
  * load a shim, call .NET methods through looked-up exports, release handles).
- * Built and run by tests/capi_embed.rs.
+ * Built and run by tests/it/capi_embed.rs.
  *
  * usage: embed <assembly.dll> <mochi.toml> <package-id> <bind-out-dir> <dotnet-root>
  *              <abi-fixture-shim.dll> <newtonsoft-json-shim.dll> <regex-shim.dll>

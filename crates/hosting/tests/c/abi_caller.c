@@ -1,5 +1,5 @@
 /* A C caller of .NET through the host API and the shim ABI, as declared in
- * include/mochi_dotnet_host.h. Built as a shared library by tests/capi.rs and given
+ * include/mochi_dotnet_host.h. Built as a shared library by tests/it/capi.rs and given
  * the host functions as a table (a test executable does not export its symbols
  * to libraries it loads); the types come from the header's prototypes. */
 #include "mochi_dotnet_host.h"
