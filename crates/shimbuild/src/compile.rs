@@ -896,8 +896,19 @@ fn compile(job: &Job) -> Result<Result<(), Failure>, BuildError> {
                 "-optimize+",
                 "-nowarn:219,612,618,1702",
             ]);
+            // A package assembly named like a framework one replaces it
+            // (the loser was left out by the conflict rule, shimgen::platform).
+            let overridden = |r: &Path| {
+                let n = r.file_name().unwrap_or_default().to_string_lossy();
+                project
+                    .package_dlls
+                    .iter()
+                    .any(|d| d.eq_ignore_ascii_case(&n))
+            };
             for r in framework_references(&refs.dir)? {
-                cmd.arg(format!("-r:{}", r.display()));
+                if !overridden(&r) {
+                    cmd.arg(format!("-r:{}", r.display()));
+                }
             }
             for d in &project.package_dlls {
                 cmd.arg(format!("-r:{}", work.join("lib").join(d).display()));

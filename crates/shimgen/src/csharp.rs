@@ -28,7 +28,7 @@ pub use shimabi::SHIM_ABI_CS;
 
 /// Version of the generator's output conventions; part of every shim's text
 /// (so of `shim-sha256`): a change here rebuilds every shim.
-pub const GENERATOR_VERSION: u32 = 2;
+pub const GENERATOR_VERSION: u32 = 3;
 
 /// What the generator needs besides the plan.
 #[derive(Clone, Debug, Default)]
@@ -190,10 +190,25 @@ fn csproj(assembly: &str, dlls: &[String], roll_forward: Option<&str>) -> String
     s.push_str("    <GenerateDependencyFile>false</GenerateDependencyFile>\n");
     s.push_str("  </PropertyGroup>\n");
     let _ = writeln!(s, "  <ItemGroup Condition=\"'$({p})' != ''\">");
-    let _ = writeln!(
-        s,
-        "    <Reference Include=\"$({p})/*.dll\" Private=\"false\" />"
-    );
+    // A package assembly that replaces the framework's (a newer System.Text.Json):
+    // the framework's copy is not referenced (shimgen::platform).
+    let overridden: Vec<String> = dlls
+        .iter()
+        .filter(|d| crate::platform::is_framework_file(d))
+        .map(|d| format!("$({p})/{d}"))
+        .collect();
+    if overridden.is_empty() {
+        let _ = writeln!(
+            s,
+            "    <Reference Include=\"$({p})/*.dll\" Private=\"false\" />"
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "    <Reference Include=\"$({p})/*.dll\" Exclude=\"{}\" Private=\"false\" />",
+            overridden.join(";")
+        );
+    }
     s.push_str("  </ItemGroup>\n");
     if !dlls.is_empty() {
         s.push_str("  <ItemGroup>\n");
@@ -237,6 +252,8 @@ struct Gen<'p> {
     span_groups: BTreeSet<(String, String)>,
     /// CLR types (listing) that are structs.
     structs: BTreeSet<String>,
+    /// Interfaces with static abstract members: not usable as type arguments (CS8920).
+    static_abstract: BTreeSet<String>,
     entries: BTreeSet<(Form, Form)>,
     exported: Vec<String>,
     not_generated: Vec<(String, String)>,
@@ -286,6 +303,15 @@ impl<'p> Gen<'p> {
                 span_groups.insert((decl.to_string(), name));
             }
         }
+        let static_abstract = plan
+            .skipped
+            .iter()
+            .filter(|s| s.reason == SkipReason::StaticAbstract)
+            .filter_map(|s| {
+                let rest = s.item.strip_prefix("M ")?;
+                Some(rest.split_once("::")?.0.to_string())
+            })
+            .collect();
         let structs = plan
             .extern_types
             .iter()
@@ -296,6 +322,7 @@ impl<'p> Gen<'p> {
             plan,
             span_groups,
             structs,
+            static_abstract,
             entries: BTreeSet::new(),
             exported: Vec::new(),
             not_generated: Vec::new(),
@@ -312,7 +339,10 @@ impl<'p> Gen<'p> {
         let mut k = 0;
         while k < types.len() && types.len() < 64 {
             let t = types[k].clone();
-            if self.span_groups.contains(&(t.clone(), member.to_string())) {
+            let generic_def = t.split('<').next().unwrap_or(&t);
+            if self.span_groups.contains(&(t.clone(), member.to_string()))
+                || crate::platform::is_span_group(generic_def, member)
+            {
                 return true;
             }
             for i in &self.plan.items {
@@ -384,6 +414,9 @@ impl<'p> Gen<'p> {
             GENERATOR_VERSION
         );
         s.push_str("// ABI: docs/hosting.md (version 1); layout and conventions: docs/shims.md.\n");
+        // Obsolete and [Experimental] members are bound on purpose (Roslyn makes an
+        // experimental API an error, e.g. NPG9001, unless its diagnostic is disabled).
+        s.push_str("#pragma warning disable\n");
         s.push_str("using System;\nusing System.Collections.Generic;\nusing System.Globalization;\nusing System.Reflection;\nusing System.Runtime.InteropServices;\nusing Mochi.Interop;\n\n");
         let _ = writeln!(s, "namespace {assembly}\n{{");
         for (k, v) in &self.entries {
@@ -434,7 +467,10 @@ impl<'p> Gen<'p> {
             body.push(format!("{decl_cs} {SELF} = {expr};"));
         } else if let Some(r) = &item.receiver {
             sig.push("IntPtr mochi__receiver".to_string());
-            if item.kind == ItemKind::Upcast || is_struct_recv {
+            if item.kind == ItemKind::Upcast
+                || is_struct_recv
+                || self.static_abstract.contains(&item.target.declaring_type)
+            {
                 body.push(format!(
                     "object {RECV} = ShimAbi.HandleTarget(mochi__receiver);\n                if ({RECV} == null)\n                {{\n                    throw new NullReferenceException(\"null receiver handle for {}\");\n                }}",
                     cs_escape(&r.clr_type)
@@ -504,7 +540,15 @@ impl<'p> Gen<'p> {
             || (is_struct_recv && item.kind == ItemKind::Method)
             || (is_method
                 && item.target.member.starts_with("op_")
-                && operator(&item.target.member, &["a".into(), "b".into()]).is_none());
+                && (operator(&item.target.member, &["a".into(), "b".into()]).is_none()
+                    // mcs reads an `in` operand as `ref` and rejects a plain value.
+                    || item.params.iter().any(|p| p.pass == Pass::In)))
+            // mcs cannot match ValueTuple arguments to a tuple parameter (CS1502).
+            || ((is_method || item.kind == ItemKind::Constructor)
+                && item
+                    .params
+                    .iter()
+                    .any(|p| p.clr_type.contains("System.ValueTuple`")));
         let call = self.call(
             item,
             &decl,
@@ -569,10 +613,15 @@ impl<'p> Gen<'p> {
                             body.push(format!("{} {VALUE} = ({c}) ? {l} : null;", inner.cs()));
                             value_ty = inner;
                         } else {
-                            let n = ClrType {
-                                name: "System.Nullable`1".into(),
-                                args: vec![inner],
-                                suffixes: vec![],
+                            // `out T?` is already a Nullable<T>: not wrapped again.
+                            let n = if inner.is_nullable_value() {
+                                inner
+                            } else {
+                                ClrType {
+                                    name: "System.Nullable`1".into(),
+                                    args: vec![inner],
+                                    suffixes: vec![],
+                                }
                             };
                             body.push(format!(
                                 "{} {VALUE} = ({c}) ? ({}){l} : null;",
@@ -1083,7 +1132,7 @@ impl<'p> Gen<'p> {
                         return Ok(None);
                     }
                     Some(awaited(c))
-                } else if let Some(op) = operator(&t.member, args) {
+                } else if let Some(op) = operator(&t.member, &by_value(args)) {
                     Some(op(&parse_type(&item.returns.clr_type)?.cs()))
                 } else {
                     let generic = if t.generic_arguments.is_empty() {
@@ -1234,7 +1283,8 @@ impl<'p> Gen<'p> {
                 if a.starts_with("out ") {
                     format!("default({})", t.without_byref().cs())
                 } else {
-                    a.clone()
+                    // An `in` argument is passed by value to Invoke.
+                    a.strip_prefix("ref ").unwrap_or(a).to_string()
                 }
             })
             .map(|a| format!("(object)({a})"))
@@ -1390,6 +1440,14 @@ fn needs_null_check(m: &Marshal, structs: &BTreeSet<String>) -> bool {
 }
 
 type OpFn = Box<dyn Fn(&str) -> String>;
+
+/// Arguments as operator operands: an `in` parameter takes a plain value
+/// (`a == b`, not `ref a == ref b`).
+fn by_value(args: &[String]) -> Vec<String> {
+    args.iter()
+        .map(|a| a.strip_prefix("ref ").unwrap_or(a).to_string())
+        .collect()
+}
 
 /// C# operator syntax for an operator method (calling `op_X` by name is an error in C#).
 fn operator(member: &str, args: &[String]) -> Option<OpFn> {

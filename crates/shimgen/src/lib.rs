@@ -9,6 +9,7 @@ pub mod mochi;
 pub mod mono;
 pub mod names;
 pub mod plan;
+pub mod platform;
 pub mod skip;
 pub mod typemap;
 pub mod universe;

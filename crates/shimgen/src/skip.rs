@@ -43,12 +43,21 @@ pub enum SkipReason {
     Vararg,
     /// An event (no callbacks cross the ABI).
     Event,
+    /// A compiler-generated member with a name C# cannot write (a record's
+    /// `<Clone>$`): it exists for the compiler, not for callers.
+    CompilerGenerated,
+    /// A type that another referenced assembly also defines under the same
+    /// full name: the .NET 8 framework (a polyfill such as `ScopedRefAttribute`
+    /// in a netstandard2.0 build) or a dependency (EF Core's
+    /// `MethodInfoExtensions` in both Core and Relational). C# cannot tell the
+    /// two apart in the shim.
+    DuplicateType,
     /// A type outside the closed table; the detail names it.
     UnsupportedType,
 }
 
 impl SkipReason {
-    pub const ALL: [SkipReason; 15] = [
+    pub const ALL: [SkipReason; 17] = [
         SkipReason::ObsoleteError,
         SkipReason::DelegateType,
         SkipReason::DelegateParameter,
@@ -63,6 +72,8 @@ impl SkipReason {
         SkipReason::InitOnlySetter,
         SkipReason::Vararg,
         SkipReason::Event,
+        SkipReason::CompilerGenerated,
+        SkipReason::DuplicateType,
         SkipReason::UnsupportedType,
     ];
 
@@ -82,6 +93,8 @@ impl SkipReason {
             SkipReason::InitOnlySetter => "init-only-setter",
             SkipReason::Vararg => "vararg",
             SkipReason::Event => "event",
+            SkipReason::CompilerGenerated => "compiler-generated",
+            SkipReason::DuplicateType => "duplicate-type",
             SkipReason::UnsupportedType => "unsupported-type",
         }
     }

@@ -45,6 +45,8 @@ impl TypeInfo {
 pub struct TypeUniverse {
     types: HashMap<Arc<str>, TypeInfo>,
     assemblies: Vec<Arc<str>>,
+    /// Names a later surface defines again, with that surface's assembly.
+    redefined: HashMap<Arc<str>, Arc<str>>,
 }
 
 /// Delegate types of the base library that are recognised by name when no
@@ -184,10 +186,24 @@ impl TypeUniverse {
         let asm: Arc<str> = surface.assembly.name.as_str().into();
         self.assemblies.push(asm.clone());
         for t in &surface.types {
-            self.types
-                .entry(t.name.clone())
-                .or_insert_with(|| TypeInfo::of(t, &asm));
+            match self.types.get(&t.name) {
+                Some(first) if first.assembly != asm => {
+                    self.redefined
+                        .entry(t.name.clone())
+                        .or_insert_with(|| asm.clone());
+                }
+                Some(_) => {}
+                None => {
+                    self.types.insert(t.name.clone(), TypeInfo::of(t, &asm));
+                }
+            }
         }
+    }
+
+    /// Another added surface's assembly that defines `name` again (after the
+    /// first definition): a duplicate C# cannot disambiguate.
+    pub fn redefined_in(&self, name: &str) -> Option<&str> {
+        self.redefined.get(name).map(|a| &**a)
     }
 
     /// The assemblies whose surfaces were added, in order.

@@ -393,6 +393,26 @@ impl<'s> Builder<'s> {
                     format!("{} is a ref struct (IsByRefLike)", def.name),
                 ));
             }
+            if let Some(a) = crate::platform::framework_assembly_of(&def.name)
+                && !a.eq_ignore_ascii_case(&self.surface.assembly.name)
+            {
+                return Some(Skip::new(
+                    SkipReason::DuplicateType,
+                    format!(
+                        "{} is also defined by the .NET 8 framework ({a}); C# cannot tell the two apart",
+                        def.name
+                    ),
+                ));
+            }
+            if let Some(a) = self.universe.redefined_in(&def.name) {
+                return Some(Skip::new(
+                    SkipReason::DuplicateType,
+                    format!(
+                        "{} is also defined by the referenced assembly {a}; C# cannot tell the two apart",
+                        def.name
+                    ),
+                ));
+            }
             None
         });
         let decl = v.listing();
@@ -415,6 +435,16 @@ impl<'s> Builder<'s> {
             let src = method_source(&decl, m, &[]);
             if let Some(s) = &type_skip {
                 self.skip(src, s.clone());
+                continue;
+            }
+            if !is_speakable(&m.name) {
+                self.skip(
+                    src,
+                    Skip::new(
+                        SkipReason::CompilerGenerated,
+                        format!("`{}` is a compiler-generated name C# cannot call", m.name),
+                    ),
+                );
                 continue;
             }
             if m.arity > 0 {
@@ -1197,6 +1227,16 @@ impl<'s> Builder<'s> {
         }
         self.drafts.extend(new);
     }
+}
+
+/// Whether C# can name a member: compiler-generated members (a record's
+/// `<Clone>$`, lambdas' `<M>b__0`) use characters identifiers cannot have.
+fn is_speakable(name: &str) -> bool {
+    name == ".ctor"
+        || name == ".cctor"
+        || name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
 }
 
 fn method_source(decl: &str, m: &Method, margs: &[TypeSig]) -> String {

@@ -663,6 +663,23 @@ fn fixture_bindings() {
         reason(p, "P FixtureIl.Settings::Level() : System.Int32 set"),
         SkipReason::InitOnlySetter
     );
+    // Issue 10: a record's `<Clone>$` was translated, then dropped by the compiler.
+    assert_eq!(
+        reason(p, "M FixtureIl.Point::<Clone>$() -> FixtureIl.Point"),
+        SkipReason::CompilerGenerated
+    );
+    assert_eq!(
+        sig(p, "M FixtureIl.Point::.ctor() -> System.Void"),
+        "mochi_fxil_point_new(): Point"
+    );
+    // Issue 10: a framework type redefined by a package made the shim ambiguous (CS0433).
+    assert_eq!(
+        reason(
+            p,
+            "M System.Runtime.CompilerServices.ScopedRefAttribute::.ctor() -> System.Void"
+        ),
+        SkipReason::DuplicateType
+    );
     assert_eq!(
         sig(p, "P FixtureIl.Settings::Level() : System.Int32 get"),
         "mochi_fxil_settings_get_level(self_: Settings): int"
