@@ -9,4 +9,5 @@ mod csharp_gen;
 mod fixture;
 mod framework_index;
 mod newtonsoft;
+mod platform_index;
 mod synthetic;

@@ -37,7 +37,7 @@ fn check(name: &str, generated: &str, committed: &str) {
     }
     assert!(
         generated == committed,
-        "{} is stale; review and re-bless with SHIMGEN_BLESS=1 cargo test -p shimgen --test platform_index",
+        "{} is stale; review and re-bless with SHIMGEN_BLESS=1 cargo test -p shimgen --test it platform_index",
         path.display()
     );
 }
