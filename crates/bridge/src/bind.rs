@@ -52,6 +52,9 @@ struct Input {
     monomorphise: BTreeMap<String, Vec<Vec<String>>>,
     /// Assemblies of the package's dependencies (context).
     dependency_assemblies: Vec<PathBuf>,
+    /// Context already read (a locked package: its dependencies after the
+    /// framework conflict rule, exactly as its shim is bound).
+    context: Vec<Surface>,
 }
 
 pub fn run(args: &BindArgs) -> anyhow::Result<()> {
@@ -69,7 +72,7 @@ pub fn run(args: &BindArgs) -> anyhow::Result<()> {
     for c in &args.context {
         context_paths.extend(assemblies_in(c)?);
     }
-    let mut context: Vec<Surface> = Vec::new();
+    let mut context: Vec<Surface> = std::mem::take(&mut input.context);
     for p in &context_paths {
         context.push(
             ecma335::read_surface_file(p)
@@ -129,6 +132,7 @@ fn from_assembly(path: &Path) -> anyhow::Result<Input> {
         surface,
         monomorphise: BTreeMap::new(),
         dependency_assemblies: Vec::new(),
+        context: Vec::new(),
     })
 }
 
@@ -158,6 +162,32 @@ fn from_lock(id: &str, args: &BindArgs) -> anyhow::Result<Input> {
             }
         );
     };
+    let monomorphise = if args.manifest_path.exists() {
+        bridge::manifest::Manifest::load(&args.manifest_path)
+            .map_err(|e| anyhow!("{e}"))?
+            .dotnet
+            .monomorphise
+    } else {
+        BTreeMap::new()
+    };
+    if args
+        .framework
+        .as_deref()
+        .is_none_or(|f| f == locked.target_framework)
+    {
+        // The shim's inputs: transitive dependencies, the framework conflict rule.
+        let input = bridge::shim::input_from_lock(&lock, locked, &monomorphise)
+            .map_err(|e| anyhow!("{e}"))?;
+        let context = bridge::shim::binding_context(&input).map_err(|e| anyhow!("{e}"))?;
+        return Ok(Input {
+            surface: input.surface,
+            package_id: input.package_id,
+            version: input.version,
+            monomorphise,
+            dependency_assemblies: Vec::new(),
+            context,
+        });
+    }
     let cache = bridge::cache::PackageCache::open_default().map_err(|e| anyhow!("{e}"))?;
     let framework = match &args.framework {
         Some(f) => Framework::parse(f).map_err(|e| anyhow!("--framework {f}: {e}"))?,
@@ -205,20 +235,13 @@ fn from_lock(id: &str, args: &BindArgs) -> anyhow::Result<Input> {
             deps.extend(paths);
         }
     }
-    let monomorphise = if args.manifest_path.exists() {
-        bridge::manifest::Manifest::load(&args.manifest_path)
-            .map_err(|e| anyhow!("{e}"))?
-            .dotnet
-            .monomorphise
-    } else {
-        BTreeMap::new()
-    };
     Ok(Input {
         surface: surface.expect("at least one assembly"),
         package_id: locked.id.clone(),
         version: locked.version.clone(),
         monomorphise,
         dependency_assemblies: deps,
+        context: Vec::new(),
     })
 }
 

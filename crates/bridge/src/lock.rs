@@ -436,6 +436,8 @@ fn record_shims(manifest: &Manifest, lockfile: &mut Lockfile, warnings: &mut Vec
             manifest.dotnet.roll_forward,
         ) {
             Ok(h) => p.shim_sha256 = Some(h),
+            // Nothing to bind (a meta-package, analyzers, a `_._` placeholder): no shim.
+            Err(crate::shim::ShimError::NoAssemblies { .. }) => p.shim_sha256 = None,
             Err(e) => warnings.push(format!(
                 "shim-sha256 of {} {} not computed: {e}",
                 p.id, p.version

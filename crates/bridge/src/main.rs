@@ -170,8 +170,11 @@ fn main() -> ExitCode {
         Command::Sync {
             no_build,
             manifest_path,
-        } => bridge::sync::run(&manifest_path, !no_build).map(|synced| {
-            for s in &synced {
+        } => bridge::sync::run_all(&manifest_path, !no_build).and_then(|report| {
+            for (id, why) in &report.no_shim {
+                eprintln!("note: {id}: no shim: {why}");
+            }
+            for s in &report.synced {
                 let drift = match &s.recorded {
                     Some(r) if *r != s.shim_sha256 => {
                         " (differs from mochi.lock: run `mochi-dotnet lock`)"
@@ -193,6 +196,11 @@ fn main() -> ExitCode {
                         None => String::new(),
                     }
                 );
+            }
+            if report.failed.is_empty() {
+                Ok(())
+            } else {
+                Err(anyhow::anyhow!("{}", report.failure_message()))
             }
         }),
         Command::Publish(args) => publish::cli::run(&args)

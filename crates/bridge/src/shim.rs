@@ -28,6 +28,19 @@ pub enum ShimError {
     NotCached { id: String, version: String },
     #[error("{0}")]
     Package(String),
+    /// The package has no assemblies for the framework (a meta-package whose
+    /// dependencies carry the code, an analyzer or build-only package, or one
+    /// the framework itself provides): nothing to bind, no shim.
+    #[error(
+        "{id} {version} ships no assemblies for {framework} ({why}): there is nothing to bind and no shim to build{hint}"
+    )]
+    NoAssemblies {
+        id: String,
+        version: String,
+        framework: String,
+        why: String,
+        hint: String,
+    },
     #[error("binding failed: {0}")]
     Bind(String),
     #[error(transparent)]
@@ -53,6 +66,10 @@ pub struct ShimInput {
     pub dependency_dlls: Vec<PathBuf>,
     /// `[dotnet.runtime] roll-forward`, written into the shim's runtimeconfig.
     pub roll_forward: Option<hosting::RollForward>,
+    /// Native libraries of the package and its dependencies for this machine's
+    /// runtime identifier (`runtimes/<rid>/native/*`, e.g. `libe_sqlite3.so`):
+    /// copied beside the shim, where .NET's `DllImport` probing finds them.
+    pub native_assets: Vec<PathBuf>,
 }
 
 /// A generated (not yet built) shim.
@@ -60,8 +77,13 @@ pub struct ShimInput {
 pub struct Generated {
     pub plan: BindingPlan,
     pub project: ShimProject,
-    /// Every DLL the shim needs beside it (package, then dependencies).
+    /// Every file the shim needs beside it: package DLLs, then dependencies'
+    /// DLLs (each referenced), then native libraries (copied only). Package
+    /// assemblies the .NET 8 framework replaces are not among them.
     pub dlls: Vec<PathBuf>,
+    /// Package assemblies the framework also ships, and which copy the shim
+    /// uses (`shimgen::platform`, the SDK's rule: the higher version wins).
+    pub conflicts: Vec<shimgen::platform::Conflict>,
 }
 
 /// An assembly file as a package of its own (`invoke path/to/Lib.dll`).
@@ -94,6 +116,7 @@ pub fn input_from_assembly(path: &Path, package: Option<&str>) -> Result<ShimInp
         },
         dependency_dlls: Vec::new(),
         roll_forward: None,
+        native_assets: Vec::new(),
     })
 }
 
@@ -110,6 +133,17 @@ pub fn input_from_lock(
     monomorphise: &BTreeMap<String, Vec<Vec<String>>>,
 ) -> Result<ShimInput, ShimError> {
     let cache = crate::cache::PackageCache::open_default()?;
+    input_from_lock_in(&cache, lock, locked, monomorphise)
+}
+
+/// [`input_from_lock`] with the package cache given.
+pub fn input_from_lock_in(
+    cache: &crate::cache::PackageCache,
+    lock: &Lockfile,
+    locked: &LockedPackage,
+    monomorphise: &BTreeMap<String, Vec<Vec<String>>>,
+) -> Result<ShimInput, ShimError> {
+    let cache = cache.clone();
     let framework = Framework::parse(&locked.target_framework).map_err(|e| {
         ShimError::Package(format!("mochi.lock target-framework of {}: {e}", locked.id))
     })?;
@@ -132,6 +166,10 @@ pub fn input_from_lock(
             .collect())
     };
     let own = assemblies(&locked.id, &locked.version)?;
+    if own.is_empty() {
+        return Err(no_assemblies(lock, locked, &framework, &cache));
+    }
+    let mut natives = native_assets_of(&cache, &locked.id, &locked.version);
     let mut surface: Option<Surface> = None;
     for path in &own {
         let s = ecma335::read_surface_file(path).map_err(|e| ShimError::Assembly {
@@ -144,12 +182,7 @@ pub fn input_from_lock(
         }
     }
     let Some(surface) = surface else {
-        return Err(ShimError::Package(format!(
-            "{} {} ships no assemblies for {}",
-            locked.id,
-            locked.version,
-            framework.short_name()
-        )));
+        return Err(no_assemblies(lock, locked, &framework, &cache));
     };
     // Dependencies, transitively through the lock.
     let mut deps = Vec::new();
@@ -162,6 +195,7 @@ pub fn input_from_lock(
         if !seen.insert(pid.to_ascii_lowercase()) {
             continue;
         }
+        merge_natives(&mut natives, native_assets_of(&cache, pid, v));
         match assemblies(pid, v) {
             Ok(paths) => deps.extend(paths),
             // Not cached: the context (and so the hash) would depend on the
@@ -184,19 +218,122 @@ pub fn input_from_lock(
         dlls: own,
         dependency_dlls: deps,
         roll_forward: None,
+        native_assets: natives,
     })
+}
+
+/// The runtime identifiers whose `runtimes/<rid>/native/` assets this machine
+/// loads, most specific first (.NET's RID fallback graph for Linux).
+pub fn native_rids() -> &'static [&'static str] {
+    if cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+        &["linux-x64", "linux", "unix"]
+    } else if cfg!(all(target_os = "linux", target_arch = "aarch64")) {
+        &["linux-arm64", "linux", "unix"]
+    } else if cfg!(all(target_os = "macos", target_arch = "aarch64")) {
+        &["osx-arm64", "osx", "unix"]
+    } else if cfg!(target_os = "macos") {
+        &["osx-x64", "osx", "unix"]
+    } else if cfg!(windows) {
+        &["win-x64", "win"]
+    } else {
+        &[]
+    }
+}
+
+/// `runtimes/<rid>/native/*` of a cached package for the first RID of
+/// [`native_rids`] that has any, sorted.
+fn native_assets_of(cache: &crate::cache::PackageCache, id: &str, version: &str) -> Vec<PathBuf> {
+    let Some(cached) = cache.lookup(id, version) else {
+        return Vec::new();
+    };
+    for rid in native_rids() {
+        let dir = cached
+            .extracted_dir
+            .join("runtimes")
+            .join(rid)
+            .join("native");
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut files: Vec<PathBuf> = rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .collect();
+        if !files.is_empty() {
+            files.sort();
+            return files;
+        }
+    }
+    Vec::new()
+}
+
+/// Adds `more`, keeping the first file of each name.
+fn merge_natives(into: &mut Vec<PathBuf>, more: Vec<PathBuf>) {
+    for p in more {
+        if !into.iter().any(|q| q.file_name() == p.file_name()) {
+            into.push(p);
+        }
+    }
+}
+
+/// The error for a package without assemblies, saying what kind of package
+/// it is and what to bind instead.
+fn no_assemblies(
+    lock: &Lockfile,
+    locked: &LockedPackage,
+    framework: &Framework,
+    cache: &crate::cache::PackageCache,
+) -> ShimError {
+    let folders = |sub: &str| -> bool {
+        cache
+            .lookup(&locked.id, &locked.version)
+            .is_some_and(|c| c.extracted_dir.join(sub).is_dir())
+    };
+    let carriers: Vec<String> = locked
+        .dependencies
+        .iter()
+        .filter_map(|d| d.split_once(' ').map(|(id, _)| id.to_string()))
+        .filter(|id| lock.get(id).is_some_and(|p| p.assets_framework != "none"))
+        .collect();
+    let native_only = cache
+        .lookup(&locked.id, &locked.version)
+        .and_then(|c| std::fs::read_dir(c.extracted_dir.join("runtimes")).ok())
+        .is_some_and(|rd| rd.flatten().any(|e| e.path().join("native").is_dir()));
+    let why = if folders("analyzers") && !folders("lib") && !folders("ref") {
+        "it holds Roslyn analyzers only".to_string()
+    } else if native_only {
+        "it ships native libraries only (runtimes/<rid>/native): they are copied beside the shims of the packages that depend on it".to_string()
+    } else if !carriers.is_empty() {
+        "a meta-package: its dependencies carry the code".to_string()
+    } else if folders("lib") || folders("ref") {
+        format!(
+            "its {} assets are a `_._` placeholder: the .NET framework provides the API",
+            framework.short_name()
+        )
+    } else {
+        "it has no lib/ or ref/ folder".to_string()
+    };
+    let hint = if carriers.is_empty() || native_only {
+        String::new()
+    } else {
+        format!(
+            "\n  hint: bind the packages that carry its code instead: {}",
+            carriers.join(", ")
+        )
+    };
+    ShimError::NoAssemblies {
+        id: locked.id.clone(),
+        version: locked.version.clone(),
+        framework: framework.short_name(),
+        why,
+        hint,
+    }
 }
 
 /// Binds and generates; dependencies and the .NET 8 framework index are type context.
 pub fn generate(input: &ShimInput) -> Result<Generated, ShimError> {
-    let mut context: Vec<Surface> = Vec::new();
-    for p in &input.dependency_dlls {
-        let s = ecma335::read_surface_file(p).map_err(|e| ShimError::Assembly {
-            path: p.clone(),
-            message: e.to_string(),
-        })?;
-        context.push(s);
-    }
+    let resolved = resolve_conflicts(input)?;
+    let context = resolved.context;
     // Framework types from the committed .NET 8 index: the shim and its hash
     // do not depend on the runtime this machine has (or lacks).
     let universe = shimgen::TypeUniverse::with_framework(&input.surface, &context);
@@ -208,12 +345,7 @@ pub fn generate(input: &ShimInput) -> Result<Generated, ShimError> {
     };
     let plan = shimgen::build_plan(&input.surface, &universe, &options)
         .map_err(|e| ShimError::Bind(e.to_string()))?;
-    let dlls: Vec<PathBuf> = input
-        .dlls
-        .iter()
-        .chain(&input.dependency_dlls)
-        .cloned()
-        .collect();
+    let dlls: Vec<PathBuf> = resolved.dlls;
     let names: Vec<String> = dlls
         .iter()
         .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
@@ -225,11 +357,82 @@ pub fn generate(input: &ShimInput) -> Result<Generated, ShimError> {
             roll_forward: input.roll_forward.map(|r| r.name().to_string()),
         },
     );
+    let mut dlls = dlls;
+    dlls.extend(input.native_assets.iter().cloned());
     Ok(Generated {
         plan,
         project,
         dlls,
+        conflicts: resolved.conflicts,
     })
+}
+
+/// The type context of a binding: the dependencies' surfaces after the SDK's
+/// conflict rule (what [`generate`] binds with; `mochi-dotnet bind` uses it too,
+/// so its plan is the shim's).
+pub fn binding_context(input: &ShimInput) -> Result<Vec<Surface>, ShimError> {
+    Ok(resolve_conflicts(input)?.context)
+}
+
+/// The assemblies a shim references after the SDK's conflict rule, and the
+/// dependencies' surfaces that are type context.
+struct Resolved {
+    dlls: Vec<PathBuf>,
+    context: Vec<Surface>,
+    conflicts: Vec<shimgen::platform::Conflict>,
+}
+
+/// Applies `shimgen::platform::conflict` to every package and dependency
+/// assembly: one the framework replaces is neither referenced, copied, nor
+/// type context (the framework index describes its types).
+fn resolve_conflicts(input: &ShimInput) -> Result<Resolved, ShimError> {
+    use shimgen::platform::{Winner, conflict};
+    let read = |p: &PathBuf| {
+        ecma335::read_surface_file(p).map_err(|e| ShimError::Assembly {
+            path: p.clone(),
+            message: e.to_string(),
+        })
+    };
+    let mut out = Resolved {
+        dlls: Vec::new(),
+        context: Vec::new(),
+        conflicts: Vec::new(),
+    };
+    for (i, p) in input.dlls.iter().enumerate() {
+        // The first assembly's identity is the bound surface's.
+        let (name, version) = if i == 0 {
+            (
+                input.surface.assembly.name.clone(),
+                input.surface.assembly.version.clone(),
+            )
+        } else {
+            let s = read(p)?;
+            (s.assembly.name, s.assembly.version)
+        };
+        match conflict(&name, &version) {
+            Some(c) => {
+                let keep = c.winner == Winner::Package;
+                out.conflicts.push(c);
+                if keep {
+                    out.dlls.push(p.clone());
+                }
+            }
+            None => out.dlls.push(p.clone()),
+        }
+    }
+    for p in &input.dependency_dlls {
+        let s = read(p)?;
+        if let Some(c) = conflict(&s.assembly.name, &s.assembly.version) {
+            let keep = c.winner == Winner::Package;
+            out.conflicts.push(c);
+            if !keep {
+                continue;
+            }
+        }
+        out.dlls.push(p.clone());
+        out.context.push(s);
+    }
+    Ok(out)
 }
 
 /// The shim cache: `<package cache root>/shims`.

@@ -26,6 +26,65 @@ pub struct Synced {
 }
 
 pub fn run(manifest_path: &Path, build: bool) -> anyhow::Result<Vec<Synced>> {
+    let report = run_all(manifest_path, build)?;
+    if report.failed.is_empty() {
+        return Ok(report.synced);
+    }
+    Err(anyhow!("{}", report.failure_message()))
+}
+
+/// What `sync` did for every package: the shims it wrote (and built), the
+/// packages without assemblies (nothing to bind), and each failure.
+#[derive(Debug, Default)]
+pub struct SyncReport {
+    pub synced: Vec<Synced>,
+    /// (package id, why it has no shim).
+    pub no_shim: Vec<(String, String)>,
+    /// (package id, version, the error).
+    pub failed: Vec<(String, String, String)>,
+}
+
+impl SyncReport {
+    /// One paragraph per failed package, then what was done anyway.
+    pub fn failure_message(&self) -> String {
+        let mut s = format!(
+            "{} of {} package shim{} failed:",
+            self.failed.len(),
+            self.failed.len() + self.synced.len(),
+            if self.failed.len() + self.synced.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
+        );
+        for (id, version, e) in &self.failed {
+            s.push_str(&format!(
+                "\n  - {id} {version}: {}",
+                e.replace('\n', "\n    ")
+            ));
+        }
+        if !self.synced.is_empty() {
+            s.push_str(&format!(
+                "\n  the other {} were written{}: {}",
+                self.synced.len(),
+                if self.synced.iter().any(|x| x.assembly.is_some()) {
+                    " and built"
+                } else {
+                    ""
+                },
+                self.synced
+                    .iter()
+                    .map(|x| x.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        s
+    }
+}
+
+/// [`run`], going on past a package that fails (each failure is recorded).
+pub fn run_all(manifest_path: &Path, build: bool) -> anyhow::Result<SyncReport> {
     let root = manifest_path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -40,35 +99,57 @@ pub fn run(manifest_path: &Path, build: bool) -> anyhow::Result<Vec<Synced>> {
     } else {
         Default::default()
     };
-    let mut out = Vec::new();
+    let mut report = SyncReport::default();
     for locked in &lock.packages {
-        let mut input = crate::shim::input_from_lock(&lock, locked, &dotnet.monomorphise)?;
-        input.roll_forward = dotnet.roll_forward;
-        let generated = crate::shim::generate(&input)?;
-        let dir = root.join("dotnet_shim").join(&generated.project.package);
-        shimgen::build::write_project(&generated.project, &dir, &generated.dlls)?;
-        let (assembly, cache_hit, dropped) = if build {
-            let b = crate::shim::build(&generated)?;
-            for (ep, why) in &b.dropped {
-                eprintln!(
-                    "warning: {}: {ep} dropped from the shim by the compiler: {why}",
-                    locked.id
-                );
-            }
-            (Some(b.assembly), b.cache_hit, b.dropped)
-        } else {
-            (None, false, Vec::new())
+        let one = || -> anyhow::Result<Option<Synced>> {
+            let mut input = match crate::shim::input_from_lock(&lock, locked, &dotnet.monomorphise)
+            {
+                Ok(i) => i,
+                Err(crate::shim::ShimError::NoAssemblies { .. }) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            };
+            input.roll_forward = dotnet.roll_forward;
+            let generated = crate::shim::generate(&input)?;
+            let dir = root.join("dotnet_shim").join(&generated.project.package);
+            shimgen::build::write_project(&generated.project, &dir, &generated.dlls)?;
+            let (assembly, cache_hit, dropped) = if build {
+                let b = crate::shim::build(&generated)?;
+                for (ep, why) in &b.dropped {
+                    eprintln!(
+                        "warning: {}: {ep} dropped from the shim by the compiler: {why}",
+                        locked.id
+                    );
+                }
+                (Some(b.assembly), b.cache_hit, b.dropped)
+            } else {
+                (None, false, Vec::new())
+            };
+            Ok(Some(Synced {
+                id: locked.id.clone(),
+                dir,
+                shim_sha256: generated.project.sha256.clone(),
+                recorded: locked.shim_sha256.clone(),
+                assembly,
+                cache_hit,
+                not_generated: generated.project.not_generated.len(),
+                dropped,
+            }))
         };
-        out.push(Synced {
-            id: locked.id.clone(),
-            dir,
-            shim_sha256: generated.project.sha256.clone(),
-            recorded: locked.shim_sha256.clone(),
-            assembly,
-            cache_hit,
-            not_generated: generated.project.not_generated.len(),
-            dropped,
-        });
+        match one() {
+            Ok(Some(s)) => report.synced.push(s),
+            Ok(None) => {
+                let why = crate::shim::input_from_lock(&lock, locked, &dotnet.monomorphise)
+                    .err()
+                    .map(|e| e.to_string())
+                    .unwrap_or_default();
+                report.no_shim.push((locked.id.clone(), why));
+            }
+            Err(e) => {
+                report
+                    .failed
+                    .push((locked.id.clone(), locked.version.clone(), format!("{e:#}")));
+            }
+        }
     }
-    Ok(out)
+    Ok(report)
 }
