@@ -260,8 +260,8 @@ fn run(command: Command) -> anyhow::Result<()> {
                 dotnet_root: None,
                 announce: Some(announce),
             };
-            let synced = ops::sync::run(&request)?;
-            for s in &synced {
+            let report = ops::sync::run(&request)?;
+            for s in &report.synced {
                 for (ep, why) in &s.dropped {
                     eprintln!(
                         "warning: {}: {ep} dropped from the shim by the compiler: {why}",
@@ -269,8 +269,14 @@ fn run(command: Command) -> anyhow::Result<()> {
                     );
                 }
             }
-            for s in &synced {
+            for (id, why) in &report.no_shim {
+                eprintln!("note: {id}: no shim: {why}");
+            }
+            for s in &report.synced {
                 eprintln!("{}", ops::sync::summary_line(s));
+            }
+            if !report.failed.is_empty() {
+                anyhow::bail!("{}", report.failure_message());
             }
         }
         Command::Publish(args) => {

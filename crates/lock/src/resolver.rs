@@ -543,10 +543,39 @@ fn no_match(
     } else if path.0.is_empty() {
         format!("change the range of {id} in mochi.toml to one of the available versions")
     } else {
-        format!(
-            "pin {id} to an available version in mochi.toml: \"{id}\" = \"{}\"",
-            available.last().expect("non-empty")
-        )
+        // A pin below what the path requires would fail as a downgrade: only
+        // suggest one the requirement's lower bound admits.
+        let admitted: Vec<&NuGetVersion> = available
+            .iter()
+            .filter(|v| {
+                range.min.as_ref().is_none_or(|b| {
+                    if b.inclusive {
+                        **v >= b.version
+                    } else {
+                        **v > b.version
+                    }
+                })
+            })
+            .collect();
+        let parent = path.0.last().map(|(p, v)| format!("{p} {v}"));
+        match (admitted.last(), range.min.as_ref()) {
+            (Some(v), _) => {
+                format!("pin {id} to an available version in mochi.toml: \"{id}\" = \"{v}\"")
+            }
+            (None, Some(b)) => format!(
+                "every available version of {id} is older than {} needs ({}); a pin cannot help (it would be a downgrade): add a NuGet source that serves {id} {} or later, or lock another version of {} whose dependencies the sources can satisfy",
+                parent.as_deref().unwrap_or("mochi.toml"),
+                b.version,
+                b.version,
+                path.0
+                    .first()
+                    .map(|(p, _)| p.as_str())
+                    .unwrap_or("the package that requires it")
+            ),
+            (None, None) => format!(
+                "no available version of {id} fits {range}; add a NuGet source that serves one"
+            ),
+        }
     };
     ResolveError::NoMatch {
         id: id.into(),

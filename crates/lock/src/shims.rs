@@ -4,7 +4,7 @@
 //! lockfile as type context; framework types come from shimgen's committed .NET 8
 //! index, so the hash is the same on every machine.
 
-use project::closure::{FetchedPackages, package_assemblies};
+use project::closure::{ClosureError, FetchedPackages, package_assemblies};
 use project::{LockedPackage, Lockfile, Manifest};
 use shimbuild::ShimInput;
 
@@ -23,8 +23,9 @@ pub(crate) fn carry_shims(fresh: &mut Lockfile, recorded: &Lockfile) {
 }
 
 /// Sets `shim-sha256` of every package to the hash of the shim the generator
-/// makes now; a package whose shim cannot be generated keeps the carried value,
-/// with a warning.
+/// makes now; a package with nothing to bind (a meta-package, analyzers, a `_._`
+/// placeholder) has none; a package whose shim cannot be generated keeps the
+/// carried value, with a warning.
 pub(crate) fn record_shims(
     manifest: &Manifest,
     lockfile: &mut Lockfile,
@@ -35,6 +36,7 @@ pub(crate) fn record_shims(
     for p in &mut lockfile.packages {
         match shim_sha256(&snapshot, p, manifest, fetched) {
             Ok(h) => p.shim_sha256 = Some(h),
+            Err(ShimHashError::Closure(ClosureError::NoAssemblies { .. })) => p.shim_sha256 = None,
             Err(e) => warnings.push(format!(
                 "shim-sha256 of {} {} not computed: {e}",
                 p.id, p.version
@@ -47,7 +49,7 @@ pub(crate) fn record_shims(
 #[derive(Debug, thiserror::Error)]
 pub enum ShimHashError {
     #[error(transparent)]
-    Closure(#[from] project::closure::ClosureError),
+    Closure(#[from] ClosureError),
     #[error(transparent)]
     Shim(#[from] shimbuild::ShimError),
 }
@@ -65,6 +67,7 @@ pub fn shim_sha256(
         &closure.version,
         &closure.own,
         &closure.dependencies,
+        &closure.native,
     )?
     .with_dotnet(&manifest.dotnet.monomorphise, manifest.dotnet.roll_forward);
     Ok(shimbuild::generate(&input)?.project.sha256)

@@ -1,6 +1,9 @@
-//! NuGet's compile-asset selection: which assemblies of an extracted package a
+//! NuGet's asset selection in an extracted package: the compile assemblies a
 //! project targeting a framework compiles against (and so which surfaces are
-//! hashed, bound and shimmed).
+//! hashed, bound and shimmed), and the native libraries (`runtimes/<rid>/native/`)
+//! this machine's runtime identifier loads.
+
+use std::path::{Path, PathBuf};
 
 use crate::framework::{Family, Framework, IncompatibleError, nearest};
 use crate::nupkg::{AssemblyGroup, PackageContents};
@@ -67,6 +70,51 @@ pub fn select_assets(
         target: framework.short_name(),
         offered,
     })
+}
+
+/// The runtime identifiers whose `runtimes/<rid>/native/` assets this machine
+/// loads, most specific first (.NET's RID fallback graph).
+pub fn native_rids() -> &'static [&'static str] {
+    if cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+        &["linux-x64", "linux", "unix"]
+    } else if cfg!(all(target_os = "linux", target_arch = "aarch64")) {
+        &["linux-arm64", "linux", "unix"]
+    } else if cfg!(all(target_os = "macos", target_arch = "aarch64")) {
+        &["osx-arm64", "osx", "unix"]
+    } else if cfg!(target_os = "macos") {
+        &["osx-x64", "osx", "unix"]
+    } else if cfg!(windows) {
+        &["win-x64", "win"]
+    } else {
+        &[]
+    }
+}
+
+/// `runtimes/<rid>/native/*` of an extracted package for the first RID of
+/// [`native_rids`] that has any, sorted.
+pub fn native_assets(extracted_dir: &Path) -> Vec<PathBuf> {
+    for rid in native_rids() {
+        let dir = extracted_dir.join("runtimes").join(rid).join("native");
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut files: Vec<PathBuf> = rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .collect();
+        if !files.is_empty() {
+            files.sort();
+            return files;
+        }
+    }
+    Vec::new()
+}
+
+/// Whether an extracted package ships native libraries for some runtime
+/// (`runtimes/*/native/`).
+pub fn has_native_assets(extracted_dir: &Path) -> bool {
+    std::fs::read_dir(extracted_dir.join("runtimes"))
+        .is_ok_and(|rd| rd.flatten().any(|e| e.path().join("native").is_dir()))
 }
 
 #[cfg(test)]

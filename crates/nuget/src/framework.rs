@@ -115,6 +115,13 @@ impl Framework {
                 _ => return Err(unknown()),
             };
             let version = parse_dotted(ver).ok_or_else(|| invalid("bad version"))?;
+            // NuGet reads `.NETFramework5.0` and later as net5.0+ (.NET 5 is the
+            // successor of both; Dapper 2.0.123 names its group so).
+            let family = if family == Family::NetFramework && version[0] >= 5 {
+                Family::NetCoreApp
+            } else {
+                family
+            };
             return Ok(Framework::new(family, version));
         }
 

@@ -6,12 +6,14 @@
 //!
 //! A package of the closure that is not in the store is an error (the context, and
 //! so the hash, would depend on the state of the cache); a dependency that ships no
-//! assets for the framework, or whose contents cannot be listed, adds no types.
+//! assets for the framework, or whose contents cannot be listed, adds no types. The
+//! closure also collects the native libraries (`runtimes/<rid>/native/`) of the
+//! package and its dependencies for this machine, copied beside a shim.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 
-use nuget::assets::select_assets;
+use nuget::assets::{has_native_assets, native_assets, select_assets};
 use nuget::framework::{Framework, IncompatibleError};
 use nuget::nupkg::NupkgError;
 use nuget::version::normalize_version;
@@ -78,11 +80,19 @@ pub enum ClosureError {
     Contents(Box<NupkgError>),
     #[error(transparent)]
     Incompatible(#[from] IncompatibleError),
-    #[error("{id} {version} ships no assemblies for {framework}")]
+    /// The package has no assemblies for the framework (a meta-package whose
+    /// dependencies carry the code, an analyzer or build-only package, native
+    /// libraries only, or one the framework itself provides): nothing to bind,
+    /// no shim.
+    #[error(
+        "{id} {version} ships no assemblies for {framework} ({why}): there is nothing to bind and no shim to build{hint}"
+    )]
     NoAssemblies {
         id: String,
         version: String,
         framework: String,
+        why: String,
+        hint: String,
     },
 }
 
@@ -97,6 +107,9 @@ pub struct PackageAssemblies {
     pub own: Vec<PathBuf>,
     /// The dependencies' compile assemblies, transitively.
     pub dependencies: Vec<PathBuf>,
+    /// Native libraries of the package and its dependencies for this machine's
+    /// runtime identifier (`runtimes/<rid>/native/*`), the first of each file name.
+    pub native: Vec<PathBuf>,
 }
 
 /// The closure of `locked` in `lock`, with assets chosen for `framework` (default:
@@ -124,13 +137,11 @@ pub fn package_assemblies(
         Ok(assets.assemblies.iter().map(|a| dir.join(a)).collect())
     };
     let own = assemblies(&locked.id, &locked.version)?;
+    let own_dir = store.extracted_dir(&locked.id, &locked.version)?;
     if own.is_empty() {
-        return Err(ClosureError::NoAssemblies {
-            id: locked.id.clone(),
-            version: locked.version.clone(),
-            framework: framework.short_name(),
-        });
+        return Err(no_assemblies(lock, locked, &framework, &own_dir));
     }
+    let mut native = native_assets(&own_dir);
     // Dependencies, transitively through the lock (the order is part of the shim's
     // inputs, so it is fixed: the recorded lists, last first).
     let mut dependencies = Vec::new();
@@ -142,6 +153,9 @@ pub fn package_assemblies(
         };
         if !seen.insert(pid.to_ascii_lowercase()) {
             continue;
+        }
+        if let Ok(dir) = store.extracted_dir(pid, v) {
+            merge_natives(&mut native, native_assets(&dir));
         }
         match assemblies(pid, v) {
             Ok(paths) => dependencies.extend(paths),
@@ -159,5 +173,62 @@ pub fn package_assemblies(
         framework,
         own,
         dependencies,
+        native,
     })
+}
+
+/// Adds `more`, keeping the first file of each name.
+fn merge_natives(into: &mut Vec<PathBuf>, more: Vec<PathBuf>) {
+    for p in more {
+        if !into.iter().any(|q| q.file_name() == p.file_name()) {
+            into.push(p);
+        }
+    }
+}
+
+/// The error for a package without assemblies, saying what kind of package it
+/// is and what to bind instead.
+fn no_assemblies(
+    lock: &Lockfile,
+    locked: &LockedPackage,
+    framework: &Framework,
+    dir: &std::path::Path,
+) -> ClosureError {
+    let folder = |sub: &str| dir.join(sub).is_dir();
+    let carriers: Vec<String> = locked
+        .dependencies
+        .iter()
+        .filter_map(|d| d.split_once(' ').map(|(id, _)| id.to_string()))
+        .filter(|id| lock.get(id).is_some_and(|p| p.assets_framework != "none"))
+        .collect();
+    let native_only = has_native_assets(dir);
+    let why = if folder("analyzers") && !folder("lib") && !folder("ref") {
+        "it holds Roslyn analyzers only".to_string()
+    } else if native_only {
+        "it ships native libraries only (runtimes/<rid>/native): they are copied beside the shims of the packages that depend on it".to_string()
+    } else if !carriers.is_empty() {
+        "a meta-package: its dependencies carry the code".to_string()
+    } else if folder("lib") || folder("ref") {
+        format!(
+            "its {} assets are a `_._` placeholder: the .NET framework provides the API",
+            framework.short_name()
+        )
+    } else {
+        "it has no lib/ or ref/ folder".to_string()
+    };
+    let hint = if carriers.is_empty() || native_only {
+        String::new()
+    } else {
+        format!(
+            "\n  hint: bind the packages that carry its code instead: {}",
+            carriers.join(", ")
+        )
+    };
+    ClosureError::NoAssemblies {
+        id: locked.id.clone(),
+        version: locked.version.clone(),
+        framework: framework.short_name(),
+        why,
+        hint,
+    }
 }

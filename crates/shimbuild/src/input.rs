@@ -24,6 +24,10 @@ pub struct ShimInput {
     pub dependency_dlls: Vec<PathBuf>,
     /// `[dotnet.runtime] roll-forward`, written into the shim's runtimeconfig.
     pub roll_forward: Option<hosting::RollForward>,
+    /// Native libraries of the package and its dependencies for this machine's
+    /// runtime identifier (`runtimes/<rid>/native/*`, e.g. `libe_sqlite3.so`):
+    /// copied beside the shim, where .NET's `DllImport` probing finds them.
+    pub native_assets: Vec<PathBuf>,
 }
 
 impl ShimInput {
@@ -50,16 +54,19 @@ impl ShimInput {
             },
             dependency_dlls: Vec::new(),
             roll_forward: None,
+            native_assets: Vec::new(),
         })
     }
 
-    /// A package: its own assemblies (their surfaces merged into one) and its
-    /// dependencies' (type context), as a locked package's closure gives them.
+    /// A package: its own assemblies (their surfaces merged into one), its
+    /// dependencies' (type context) and the native libraries to copy beside it,
+    /// as a locked package's closure (`project::closure`) gives them.
     pub fn from_package(
         package_id: &str,
         version: &str,
         own: &[PathBuf],
         dependencies: &[PathBuf],
+        native_assets: &[PathBuf],
     ) -> Result<ShimInput, ShimError> {
         let mut surface: Option<Surface> = None;
         for path in own {
@@ -86,6 +93,7 @@ impl ShimInput {
             dlls: own.to_vec(),
             dependency_dlls: dependencies.to_vec(),
             roll_forward: None,
+            native_assets: native_assets.to_vec(),
         })
     }
 

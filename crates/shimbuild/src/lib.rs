@@ -14,6 +14,6 @@ pub mod toolchain;
 
 pub use compile::{BuildError, BuildOptions, BuiltShim, CompilerKind};
 pub use error::ShimError;
-pub use generate::{Generated, generate, shim_requirement};
+pub use generate::{Generated, binding_context, generate, shim_requirement};
 pub use input::{ShimInput, is_framework_assembly};
 pub use toolchain::Toolchain;

@@ -3,9 +3,14 @@
 //! (docs/bindings.md). The binding itself is `shimgen`'s pure function; this
 //! finds the inputs (the assembly, or the locked package's closure from the
 //! package cache — its assemblies and, as type context, its dependencies'
-//! transitively — and the monomorphise list) and writes the outputs atomically.
+//! transitively, after the framework conflict rule, exactly as its shim is
+//! bound — and the monomorphise list) and writes the outputs atomically.
 //! Framework types come from shimgen's committed .NET 8 index, so the outputs
 //! are the same on every machine.
+
+// Errors here carry advice and package names; they are built once, on the
+// failure path, so their size does not matter.
+#![allow(clippy::result_large_err)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,6 +18,7 @@ use std::path::{Path, PathBuf};
 use ecma335::Surface;
 use nuget::framework::{Framework, FrameworkError};
 use project::{Project, ProjectError, ProjectOptions};
+use shimbuild::{ShimError, ShimInput};
 
 /// What `bind` binds and where it writes.
 #[derive(Debug, Clone)]
@@ -146,6 +152,8 @@ pub enum BindError {
     Monomorphise { value: String, message: String },
     #[error("{0}")]
     Plan(#[from] shimgen::PlanError),
+    #[error(transparent)]
+    Shim(#[from] ShimError),
     #[error("writing {}: {source}", path.display())]
     Write {
         path: PathBuf,
@@ -160,8 +168,9 @@ struct Input {
     package_id: String,
     version: String,
     monomorphise: BTreeMap<String, Vec<Vec<String>>>,
-    /// Assemblies of the package's dependencies (context).
-    dependency_assemblies: Vec<PathBuf>,
+    /// Context already read (a locked package: its dependencies after the
+    /// framework conflict rule, exactly as its shim is bound).
+    context: Vec<Surface>,
 }
 
 /// Runs `bind`.
@@ -176,11 +185,11 @@ pub fn run(request: &BindRequest) -> Result<BindReport, BindError> {
             input.monomorphise.entry(k).or_default().extend(v);
         }
     }
-    let mut context_paths = input.dependency_assemblies.clone();
+    let mut context_paths = Vec::new();
     for c in &request.context {
         context_paths.extend(assemblies_in(c)?);
     }
-    let mut context: Vec<Surface> = Vec::new();
+    let mut context: Vec<Surface> = std::mem::take(&mut input.context);
     for p in &context_paths {
         context.push(
             ecma335::read_surface_file(p).map_err(|source| BindError::Context {
@@ -235,7 +244,7 @@ fn from_assembly(path: &Path) -> Result<Input, BindError> {
         version: surface.assembly.version.clone(),
         surface,
         monomorphise: BTreeMap::new(),
-        dependency_assemblies: Vec::new(),
+        context: Vec::new(),
     })
 }
 
@@ -258,25 +267,22 @@ fn from_lock(id: &str, request: &BindRequest) -> Result<Input, BindError> {
         })?),
         None => None,
     };
+    // The shim's inputs: the transitive closure, the framework conflict rule.
     let closure = project.package_assemblies(&lockfile, locked, framework.as_ref())?;
-    let mut surface: Option<Surface> = None;
-    for path in &closure.own {
-        let s = ecma335::read_surface_file(path).map_err(|source| BindError::Assembly {
-            path: path.clone(),
-            source,
-        })?;
-        match &mut surface {
-            None => surface = Some(s),
-            // One package, one binding: further assemblies add their types.
-            Some(first) => first.types.extend(s.types),
-        }
-    }
+    let input = ShimInput::from_package(
+        &closure.id,
+        &closure.version,
+        &closure.own,
+        &closure.dependencies,
+        &closure.native,
+    )?;
+    let context = shimbuild::binding_context(&input)?;
     Ok(Input {
-        surface: surface.expect("a closure has at least one assembly of its own"),
-        package_id: closure.id,
-        version: closure.version,
+        surface: input.surface,
+        package_id: input.package_id,
+        version: input.version,
         monomorphise: project.dotnet().monomorphise.clone(),
-        dependency_assemblies: closure.dependencies,
+        context,
     })
 }
 

@@ -2,6 +2,10 @@
 //! its input (through the project's closure for a locked package), and the
 //! toolchain that builds it into the project's shim cache.
 
+// Errors here carry advice and package names; they are built once, on the
+// failure path, so their size does not matter.
+#![allow(clippy::result_large_err)]
+
 use std::path::{Path, PathBuf};
 
 use project::{Project, ProjectError, ProjectOptions};
@@ -67,6 +71,7 @@ pub fn locked_input(
         &closure.version,
         &closure.own,
         &closure.dependencies,
+        &closure.native,
     )?
     .with_dotnet(&dotnet.monomorphise, dotnet.roll_forward))
 }

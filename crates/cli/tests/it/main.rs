@@ -5,6 +5,9 @@
 mod bind_e2e;
 mod capi_and_cli;
 mod corpus_listing;
+mod gate_support;
 mod invoke_cli;
 mod lock_e2e;
+mod package_gate;
 mod shim_lock_sync;
+mod sync_per_package;

@@ -2,4 +2,5 @@
 //! in-memory graphs (NuGet's rules, conflicts, cycles, frameworks). `lock` and
 //! `lock --check` end to end are the CLI's tests (`crates/cli/tests/it`).
 
+mod issue10_regressions;
 mod resolver;

@@ -270,7 +270,27 @@ impl BindingPlan {
     }
 }
 
-/// The Mochi package name derived from a package id: `Newtonsoft.Json` → `newtonsoft_json`.
+/// The Mochi package name derived from a package id: `Newtonsoft.Json` →
+/// `newtonsoft_json`. A segment ending in one capital after a lower-case
+/// letter keeps it (`MediatR` → `mediatr`, not `mediat_r`): a brand, not a word.
 pub fn package_name(id: &str) -> String {
-    snake(id)
+    let segments: Vec<String> = id
+        .split(['.', '-', '_'])
+        .filter(|seg| !seg.is_empty())
+        .map(|seg| {
+            let b = seg.as_bytes();
+            let n = b.len();
+            if n >= 2 && b[n - 1].is_ascii_uppercase() && b[n - 2].is_ascii_lowercase() {
+                let mut head = snake(&seg[..n - 1]);
+                head.push(b[n - 1].to_ascii_lowercase() as char);
+                head
+            } else {
+                snake(seg)
+            }
+        })
+        .collect();
+    if segments.is_empty() {
+        return snake(id);
+    }
+    snake(&segments.join("_"))
 }
