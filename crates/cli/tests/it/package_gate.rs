@@ -209,7 +209,7 @@ fn gate(name: &str, roots: &[&str], bound: &[&str]) {
     });
     assert!(
         expected == text,
-        "{} differs (review, then re-bless with MOCHI_GATE_BLESS=1 cargo test -p bridge --test package_gate):\n--- expected\n{expected}\n--- actual\n{text}",
+        "{} differs (review, then re-bless with MOCHI_GATE_BLESS=1 cargo test -p mochi-dotnet --test it package_gate):\n--- expected\n{expected}\n--- actual\n{text}",
         path.display()
     );
     drop(lock_text);
