@@ -8,6 +8,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
+// C# identifiers are escaped exactly as in the shims: one keyword list (shimgen).
+use shimgen::csharp::types::cs_ident;
+
 use crate::config::{Manifest, assembly_version};
 use crate::decl::{Api, Function, Ty, camel, pascal, snake};
 use crate::error::{PublishError, Result};
@@ -47,94 +50,6 @@ pub struct ExpectedMethod {
     pub name: String,
     pub params: Vec<String>,
     pub returns: String,
-}
-
-const CSHARP_KEYWORDS: &[&str] = &[
-    "abstract",
-    "as",
-    "base",
-    "bool",
-    "break",
-    "byte",
-    "case",
-    "catch",
-    "char",
-    "checked",
-    "class",
-    "const",
-    "continue",
-    "decimal",
-    "default",
-    "delegate",
-    "do",
-    "double",
-    "else",
-    "enum",
-    "event",
-    "explicit",
-    "extern",
-    "false",
-    "finally",
-    "fixed",
-    "float",
-    "for",
-    "foreach",
-    "goto",
-    "if",
-    "implicit",
-    "in",
-    "int",
-    "interface",
-    "internal",
-    "is",
-    "lock",
-    "long",
-    "namespace",
-    "new",
-    "null",
-    "object",
-    "operator",
-    "out",
-    "override",
-    "params",
-    "private",
-    "protected",
-    "public",
-    "readonly",
-    "ref",
-    "return",
-    "sbyte",
-    "sealed",
-    "short",
-    "sizeof",
-    "stackalloc",
-    "static",
-    "string",
-    "struct",
-    "switch",
-    "this",
-    "throw",
-    "true",
-    "try",
-    "typeof",
-    "uint",
-    "ulong",
-    "unchecked",
-    "unsafe",
-    "ushort",
-    "using",
-    "virtual",
-    "void",
-    "volatile",
-    "while",
-];
-
-fn cs_ident(name: &str) -> String {
-    if CSHARP_KEYWORDS.contains(&name) {
-        format!("@{name}")
-    } else {
-        name.to_string()
-    }
 }
 
 /// `Mochi.Mathx` → a C# namespace (each part a valid identifier).
