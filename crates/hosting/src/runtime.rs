@@ -426,6 +426,15 @@ impl Runtime {
         })
     }
 
+    /// Whether `method` of `type_name` in `assembly` (spelled exactly so) is in the
+    /// entry-point cache of the shared load context. Unlike a count, the answer does
+    /// not depend on what other threads resolve meanwhile.
+    pub fn is_entry_point_cached(&self, assembly: &Path, type_name: &str, method: &str) -> bool {
+        let key = entry_hash(LoadContext::Shared, assembly, type_name, method);
+        self.cached(key, LoadContext::Shared, assembly, type_name, method)
+            .is_some()
+    }
+
     /// Number of distinct entry points resolved so far.
     pub fn cached_entry_points(&self) -> usize {
         self.entries
