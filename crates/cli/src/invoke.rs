@@ -112,6 +112,7 @@ pub fn run(
             &t,
             &mut handles,
         )),
+        Ok(Val::Callback { .. }) => Ok(serde_json::Value::Null),
         Err(e) => Err(e),
     };
     for h in handles {

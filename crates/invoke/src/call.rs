@@ -13,7 +13,7 @@ use shimgen::typemap::Marshal;
 
 use crate::chain::{Call, Val};
 use crate::error::InvokeError;
-use crate::resolve::{candidates, fits_form, natural_score, single};
+use crate::resolve::{candidates, complete_args, fits_form, is_any, natural_score, single};
 
 /// `{"handle": type, "string": ToString()}` for a final object result.
 pub fn describe_handle(
@@ -76,18 +76,25 @@ pub fn call_one(
         let mut fits: Vec<(&PlanItem, usize)> = cands
             .iter()
             .filter(|i| i.receiver.is_some() == with_receiver)
-            .filter(|i| i.mochi_params().len() - usize::from(with_receiver) == args.len())
             .filter(|i| {
-                i.params
-                    .iter()
-                    .filter(|p| p.name.is_some())
-                    .zip(args)
-                    .all(|(p, a)| fits_form(&p.marshal, a))
+                // Parameters with a .NET default may be left out.
+                complete_args(i, args).is_some_and(|full| {
+                    i.params
+                        .iter()
+                        .filter(|p| p.name.is_some())
+                        .zip(&full)
+                        .all(|(p, a)| fits_form(&p.marshal, a))
+                })
             })
             .map(|i| (*i, natural_score(i, args)))
             .collect();
         let best = fits.iter().map(|(_, s)| *s).max().unwrap_or(0);
         fits.retain(|(_, s)| *s == best);
+        // With equal scores, the overload taking exactly these arguments wins.
+        let arity = |i: &PlanItem| i.mochi_params().len() - usize::from(with_receiver);
+        if fits.iter().any(|(i, _)| arity(i) == args.len()) {
+            fits.retain(|(i, _)| arity(i) == args.len());
+        }
         fits.into_iter().map(|(i, _)| i).collect()
     };
     let (item, receiver) = match prev {
@@ -118,7 +125,8 @@ pub fn call_one(
                     .collect();
                 if let [item] = value_recv.as_slice() {
                     let recv = args.remove(0);
-                    return invoke_item(shim, exports, item, Some(recv), &args, handles);
+                    let full = complete_args(item, &args).unwrap_or(args);
+                    return invoke_item(shim, exports, item, Some(recv), &full, handles);
                 }
                 // A handle receiver comes only through `+`.
                 if !rr.is_empty() {
@@ -132,7 +140,29 @@ pub fn call_one(
             (single(&c.member, r, &cands, args.len())?, None)
         }
     };
-    invoke_item(shim, exports, item, receiver, &args, handles)
+    let full = complete_args(item, &args).unwrap_or(args);
+    invoke_item(shim, exports, item, receiver, &full, handles)
+}
+
+/// A JSON value as a .NET object of the shim's process (`mochi_box_json`):
+/// a new handle (the caller releases it), or 0 for null.
+pub fn box_json(shim: &Shim, v: &Value) -> Result<isize, InvokeError> {
+    type BoxJson = unsafe extern "system" fn(*const u8, i32, *mut isize, *mut MochiError) -> i32;
+    let text = v.to_string();
+    let mut out: isize = 0;
+    let mut err = MochiError::new();
+    // SAFETY: the signature of ShimAbi.mochi_box_json (docs/hosting.md).
+    let status = unsafe {
+        let f: BoxJson = shim.export(hosting::shim::SHIM_ABI_TYPE, "mochi_box_json")?;
+        f(
+            text.as_ptr(),
+            hosting::shim::abi_len(text.len()),
+            &mut out,
+            &mut err,
+        )
+    };
+    shim.check(status, &mut err)?;
+    Ok(out)
 }
 
 /// Native arguments under construction; buffers stay alive until the call returns.
@@ -161,6 +191,23 @@ impl Args {
             (Form::Handle, Val::Json(_)) => {
                 bail!("an object argument comes from a previous call: chain it with `+`")
             }
+            (
+                Form::Callback,
+                Val::Callback {
+                    function,
+                    context,
+                    release,
+                },
+            ) => {
+                self.ints.push(*function as i64);
+                self.ints.push(*context as i64);
+                self.ints.push(*release as i64);
+            }
+            (Form::Callback, Val::Json(Value::Null)) => self.ints.extend([0, 0, 0]),
+            (Form::Callback, _) => {
+                bail!("a delegate parameter takes a native callback (fn, ctx, release)")
+            }
+            (_, Val::Callback { .. }) => bail!("a callback where {f:?} is expected"),
             (Form::Opt(inner), Val::Json(Value::Null)) => {
                 self.ints.push(0);
                 self.zero(inner);
@@ -330,7 +377,11 @@ type Export = unsafe extern "C" fn(
 const MAX_INTS: usize = 16;
 const MAX_DOUBLES: usize = 8;
 
-fn invoke_item(
+/// Calls one translated item of `shim` with the receiver and arguments
+/// (every parameter of the Mochi signature, in order); handles the call
+/// creates (results, and arguments boxed for `object` parameters) are pushed
+/// to `handles` for the caller to release.
+pub fn invoke_item(
     shim: &Shim,
     exports: &str,
     item: &PlanItem,
@@ -361,6 +412,22 @@ fn invoke_item(
             .next()
             .ok_or_else(|| err!("missing argument `{}`", p.name.as_deref().unwrap_or("?")))?;
         let f = Form::of(&p.marshal).map_err(|e| err!("parameter {}: {e}", p.clr_name))?;
+        // JSON for an `object` parameter: boxed by the shim, released with the rest.
+        let boxed;
+        let v = match v {
+            Val::Json(j) if is_any(&p.marshal) && !j.is_null() => {
+                let h = box_json(shim, j).map_err(|e| {
+                    e.within(format!(
+                        "boxing the argument `{}`",
+                        p.name.as_deref().unwrap_or("?")
+                    ))
+                })?;
+                handles.push(h);
+                boxed = Val::Handle(h, "System.Object".into());
+                &boxed
+            }
+            other => other,
+        };
         a.push(&f, v).map_err(|e| {
             e.within(format!(
                 "argument `{}` ({})",
@@ -451,6 +518,8 @@ unsafe fn decode(
         ),
         Form::Bool => Val::Json(Value::Bool(slots[0] as u8 != 0)),
         Form::Handle => Val::Handle(slots[0] as isize, String::new()),
+        // Never a result form.
+        Form::Callback => Val::Json(Value::Null),
         Form::Str => {
             // SAFETY: a caller-owned string from the export.
             let s = unsafe { shim.take_string(slots[0] as *mut u8, slots[1] as u32 as i32) };

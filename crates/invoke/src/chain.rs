@@ -41,6 +41,13 @@ pub enum Val {
     Json(Value),
     /// A GCHandle and its CLR type.
     Handle(isize, String),
+    /// A native callback for a delegate parameter: `fn(ctx, args…, results…,
+    /// err)` and the release function (docs/hosting.md, "Callbacks").
+    Callback {
+        function: usize,
+        context: usize,
+        release: usize,
+    },
 }
 
 #[cfg(test)]

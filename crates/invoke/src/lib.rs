@@ -29,8 +29,10 @@ mod call;
 mod chain;
 mod error;
 mod resolve;
+mod session;
 
-pub use call::{call_one, describe_handle};
+pub use call::{box_json, call_one, describe_handle, invoke_item};
 pub use chain::{Call, Val, parse_chain};
 pub use error::InvokeError;
-pub use resolve::candidates;
+pub use resolve::{candidates, complete_args, fits_form};
+pub use session::{Package, Session};

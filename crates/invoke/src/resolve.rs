@@ -19,10 +19,31 @@ pub(crate) fn single<'a>(
     match r.len() {
         1 => Ok(r[0]),
         0 => bail!(
-            "no overload of {member} takes these {n} argument(s); candidates:\n{}",
+            "no overload of {member} takes these {n} argument(s); candidates (with how many arguments each takes):\n{}",
             cands
                 .iter()
-                .map(|i| format!("  {}", signature(i)))
+                .map(|i| {
+                    let named: Vec<&shimgen::plan::ParamPlan> =
+                        i.params.iter().filter(|p| p.name.is_some()).collect();
+                    let required = named
+                        .iter()
+                        .rposition(|p| p.default.is_none() && !p.param_array)
+                        .map_or(0, |k| k + 1);
+                    let takes = if required == named.len() {
+                        format!("{required}")
+                    } else {
+                        format!("{required} to {}", named.len())
+                    };
+                    format!(
+                        "  {}    takes {takes}{}",
+                        signature(i),
+                        if i.receiver.is_some() {
+                            " after the receiver"
+                        } else {
+                            ""
+                        }
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("\n")
         ),
@@ -130,7 +151,15 @@ fn members_of<'p>(plan: &'p BindingPlan, t: &str, m: &str) -> Vec<&'p PlanItem> 
     let items = plan.items.iter().filter(|i| i.entry_point.is_some());
     let want = format!("{t}_{m}");
     let exact: Vec<&PlanItem> = items.clone().filter(|i| i.alias == want).collect();
-    if !exact.is_empty() {
+    // An alias naming one overload (`JsonConvert.ToString_guid`) picks it; a
+    // member name (`ValidationFailure.new`) reaches every overload, including
+    // the suffixed ones beside a bare alias.
+    let names_member = exact.iter().any(|i| {
+        i.target.member == m
+            || (m == "new" && i.kind == ItemKind::Constructor)
+            || (i.target.property.as_deref() == Some(m))
+    });
+    if !exact.is_empty() && !names_member {
         return exact;
     }
     items
@@ -148,13 +177,64 @@ fn members_of<'p>(plan: &'p BindingPlan, t: &str, m: &str) -> Vec<&'p PlanItem> 
         .collect()
 }
 
-pub(crate) fn fits_form(m: &Marshal, a: &Val) -> bool {
+/// Whether the value `a` can be passed for a parameter marshalled as `m`.
+pub fn fits_form(m: &Marshal, a: &Val) -> bool {
     let Ok(f) = Form::of(m) else { return false };
     let optional = matches!(m, Marshal::Optional(_));
     match a {
         Val::Handle(..) => f == Form::Handle,
+        Val::Callback { .. } => f == Form::Callback,
+        // A null delegate.
+        Val::Json(Value::Null) if f == Form::Callback => true,
+        // JSON for an `object` parameter is boxed (mochi_box_json).
+        Val::Json(v) if is_any(m) => !v.is_null() || optional || f == Form::Handle,
         Val::Json(v) => fits_json(&f, v, optional),
     }
+}
+
+/// `object` (`any`), optional or not.
+pub(crate) fn is_any(m: &Marshal) -> bool {
+    match m {
+        Marshal::Any => true,
+        Marshal::Optional(i) => is_any(i),
+        _ => false,
+    }
+}
+
+/// The arguments of every Mochi parameter of `item` (its receiver aside):
+/// `args`, then the .NET default value of each parameter left out (a
+/// `params` array left out is empty). `None` when there are too many
+/// arguments or one left out has no default.
+pub fn complete_args(item: &PlanItem, args: &[Val]) -> Option<Vec<Val>> {
+    let named: Vec<&shimgen::plan::ParamPlan> =
+        item.params.iter().filter(|p| p.name.is_some()).collect();
+    if args.len() > named.len() {
+        return None;
+    }
+    let mut out = args.to_vec();
+    for p in &named[args.len()..] {
+        out.push(Val::Json(default_json(p)?));
+    }
+    Some(out)
+}
+
+/// The .NET default of an optional parameter as JSON.
+fn default_json(p: &shimgen::plan::ParamPlan) -> Option<Value> {
+    let Some(c) = &p.default else {
+        return p.param_array.then(|| Value::Array(Vec::new()));
+    };
+    let v = c.value.as_deref();
+    Some(match c.kind.as_str() {
+        "null" => Value::Null,
+        "bool" => Value::Bool(matches!(v?, "true" | "1")),
+        "string" => Value::String(v?.to_string()),
+        "char" => Value::String(char::from_u32(v?.parse().ok()?)?.to_string()),
+        "float32" | "float64" => {
+            serde_json::Number::from_f64(v?.parse().ok()?).map(Value::Number)?
+        }
+        "uint64" => Value::from(v?.parse::<u64>().ok()?),
+        _ => Value::from(v?.parse::<i64>().ok()?),
+    })
 }
 
 fn fits_json(f: &Form, v: &Value, optional: bool) -> bool {

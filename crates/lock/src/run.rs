@@ -174,7 +174,15 @@ where
         carry_shims(&mut lockfile, previous);
     }
     if options.shims {
-        record_shims(manifest, &mut lockfile, &fetched, &mut warnings);
+        // Hashes of earlier runs for identical inputs are reused (`lock --check` regenerates).
+        let memo = project.cache().ok().map(|c| c.root().join("shim-hashes"));
+        record_shims(
+            manifest,
+            &mut lockfile,
+            &fetched,
+            &mut warnings,
+            memo.as_deref(),
+        );
     }
     let written = lockfile.write(&lockfile_path)?;
     Ok(LockOutcome {
@@ -183,6 +191,25 @@ where
         written,
         warnings,
     })
+}
+
+/// The resolver's request for `project`, preferring the versions its
+/// mochi.lock records (as [`run`] asks the resolver).
+pub fn request_with_lockfile(project: &Project) -> Result<ResolveRequest, LockError> {
+    let mut request = request_for(project.manifest());
+    if let Some(previous) = project.lockfile_if_present()? {
+        request.preferred = previous
+            .packages
+            .iter()
+            .filter_map(|p| {
+                Some((
+                    p.id.to_ascii_lowercase(),
+                    NuGetVersion::parse(&p.version).ok()?,
+                ))
+            })
+            .collect();
+    }
+    Ok(request)
 }
 
 /// The resolver's request for a manifest.
@@ -249,7 +276,7 @@ where
     }
     carry_shims(&mut fresh, recorded);
     if options.shims {
-        record_shims(manifest, &mut fresh, &fetched, &mut Vec::new());
+        record_shims(manifest, &mut fresh, &fetched, &mut Vec::new(), None);
     }
     let drifts = recorded.drift(&fresh);
     if drifts.is_empty() {

@@ -32,10 +32,22 @@ namespace Mochi.Interop
         public int MessageLen;
     }
 
+    /// <summary>What a native callback reported through its mochi_error, thrown where
+    /// .NET called the delegate; an export that catches it reports TypeName.</summary>
+    public sealed class MochiCallbackException : Exception
+    {
+        public readonly string TypeName;
+
+        public MochiCallbackException(string typeName, string message) : base(message)
+        {
+            TypeName = typeName;
+        }
+    }
+
     public static unsafe class ShimAbi
     {
         /// <summary>Bumped on any change to the layouts or conventions in docs/hosting.md.</summary>
-        public const int MochiAbiVersion = 1;
+        public const int MochiAbiVersion = 2;
 
         public const int StatusOk = 0;
         public const int StatusFailed = 1;
@@ -98,9 +110,252 @@ namespace Mochi.Interop
             }
         }
 
+        /// <summary>A block the caller (or a callback returning a string) owns; released by mochi_free.</summary>
+        [UnmanagedCallersOnly]
+        public static void* mochi_alloc(long size)
+        {
+            try
+            {
+                return Alloc(size);
+            }
+            catch (Exception)
+            {
+                return null;
+            }
+        }
+
+        /// <summary>A JSON text as a .NET object, for a parameter typed object: null,
+        /// bool, long (double for a fraction or an exponent, or beyond Int64), string,
+        /// List&lt;object&gt;, Dictionary&lt;string, object&gt;. The result is a new handle (0 for null).</summary>
+        [UnmanagedCallersOnly]
+        public static int mochi_box_json(byte* json, int len, IntPtr* result, MochiError* err)
+        {
+            try
+            {
+                *result = NewHandle(FromJson(ReadString(json, len)));
+                return StatusOk;
+            }
+            catch (Exception e)
+            {
+                return Fail(e, err);
+            }
+        }
+
+        /// <summary>Parses one JSON value (RFC 8259), see mochi_box_json.</summary>
+        public static object FromJson(string s)
+        {
+            if (s == null)
+            {
+                return null;
+            }
+            int i = 0;
+            object v = JsonValue(s, ref i, 0);
+            JsonSpace(s, ref i);
+            if (i != s.Length)
+            {
+                throw new FormatException(string.Concat(new string[] { "JSON: unexpected text at offset ", i.ToString(CultureInfo.InvariantCulture) }));
+            }
+            return v;
+        }
+
+        static void JsonSpace(string s, ref int i)
+        {
+            while (i < s.Length && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+            {
+                i++;
+            }
+        }
+
+        static FormatException JsonError(string what, int i)
+        {
+            return new FormatException(string.Concat(new string[] { "JSON: ", what, " at offset ", i.ToString(CultureInfo.InvariantCulture) }));
+        }
+
+        static object JsonValue(string s, ref int i, int depth)
+        {
+            if (depth > 256)
+            {
+                throw JsonError("nesting deeper than 256", i);
+            }
+            JsonSpace(s, ref i);
+            if (i >= s.Length)
+            {
+                throw JsonError("a value expected", i);
+            }
+            char c = s[i];
+            if (c == '{')
+            {
+                Dictionary<string, object> o = new Dictionary<string, object>();
+                i++;
+                JsonSpace(s, ref i);
+                if (i < s.Length && s[i] == '}')
+                {
+                    i++;
+                    return o;
+                }
+                while (true)
+                {
+                    JsonSpace(s, ref i);
+                    if (i >= s.Length || s[i] != '"')
+                    {
+                        throw JsonError("a member name expected", i);
+                    }
+                    string k = JsonString(s, ref i);
+                    JsonSpace(s, ref i);
+                    if (i >= s.Length || s[i] != ':')
+                    {
+                        throw JsonError("':' expected", i);
+                    }
+                    i++;
+                    o[k] = JsonValue(s, ref i, depth + 1);
+                    JsonSpace(s, ref i);
+                    if (i < s.Length && s[i] == ',')
+                    {
+                        i++;
+                        continue;
+                    }
+                    if (i < s.Length && s[i] == '}')
+                    {
+                        i++;
+                        return o;
+                    }
+                    throw JsonError("',' or '}' expected", i);
+                }
+            }
+            if (c == '[')
+            {
+                List<object> a = new List<object>();
+                i++;
+                JsonSpace(s, ref i);
+                if (i < s.Length && s[i] == ']')
+                {
+                    i++;
+                    return a;
+                }
+                while (true)
+                {
+                    a.Add(JsonValue(s, ref i, depth + 1));
+                    JsonSpace(s, ref i);
+                    if (i < s.Length && s[i] == ',')
+                    {
+                        i++;
+                        continue;
+                    }
+                    if (i < s.Length && s[i] == ']')
+                    {
+                        i++;
+                        return a;
+                    }
+                    throw JsonError("',' or ']' expected", i);
+                }
+            }
+            if (c == '"')
+            {
+                return JsonString(s, ref i);
+            }
+            if (string.CompareOrdinal(s, i, "true", 0, 4) == 0)
+            {
+                i += 4;
+                return true;
+            }
+            if (string.CompareOrdinal(s, i, "false", 0, 5) == 0)
+            {
+                i += 5;
+                return false;
+            }
+            if (string.CompareOrdinal(s, i, "null", 0, 4) == 0)
+            {
+                i += 4;
+                return null;
+            }
+            int start = i;
+            bool fraction = false;
+            while (i < s.Length && "+-0123456789.eE".IndexOf(s[i]) >= 0)
+            {
+                if (s[i] == '.' || s[i] == 'e' || s[i] == 'E')
+                {
+                    fraction = true;
+                }
+                i++;
+            }
+            if (i == start)
+            {
+                throw JsonError("a value expected", i);
+            }
+            string n = s.Substring(start, i - start);
+            if (!fraction)
+            {
+                try
+                {
+                    return Convert.ToInt64(n, CultureInfo.InvariantCulture);
+                }
+                catch (OverflowException)
+                {
+                }
+            }
+            return Convert.ToDouble(n, CultureInfo.InvariantCulture);
+        }
+
+        // No StringBuilder.Append or new string(char[]): their Span overloads crash mcs.
+        static string JsonString(string s, ref int i)
+        {
+            List<string> parts = new List<string>();
+            i++;
+            int run = i;
+            while (true)
+            {
+                if (i >= s.Length)
+                {
+                    throw JsonError("unterminated string", i);
+                }
+                char c = s[i];
+                if (c == '"')
+                {
+                    parts.Add(s.Substring(run, i - run));
+                    i++;
+                    return string.Concat(parts.ToArray());
+                }
+                if (c != '\\')
+                {
+                    i++;
+                    continue;
+                }
+                parts.Add(s.Substring(run, i - run));
+                i++;
+                if (i >= s.Length)
+                {
+                    throw JsonError("unterminated escape", i);
+                }
+                char e = s[i++];
+                switch (e)
+                {
+                    case '"': parts.Add("\""); break;
+                    case '\\': parts.Add("\\"); break;
+                    case '/': parts.Add("/"); break;
+                    case 'b': parts.Add("\b"); break;
+                    case 'f': parts.Add("\f"); break;
+                    case 'n': parts.Add("\n"); break;
+                    case 'r': parts.Add("\r"); break;
+                    case 't': parts.Add("\t"); break;
+                    case 'u':
+                        if (i + 4 > s.Length)
+                        {
+                            throw JsonError("bad \\u escape", i);
+                        }
+                        parts.Add(((char)Convert.ToInt32(s.Substring(i, 4), 16)).ToString());
+                        i += 4;
+                        break;
+                    default:
+                        throw JsonError("bad escape", i);
+                }
+                run = i;
+            }
+        }
+
         // ---- errors ----
 
-        /// <summary>Fills err (when non-null) from e and returns StatusFailed; never throws.</summary>
+        /// <summary>Fills err (when non-null) from e and returns StatusFailed; never throws.
+        /// An error a native callback reported keeps its own type name.</summary>
         public static int Fail(Exception e, MochiError* err)
         {
             if (err == null)
@@ -109,7 +364,8 @@ namespace Mochi.Interop
             }
             try
             {
-                MochiStr type = NewString(e.GetType().FullName);
+                MochiCallbackException cb = e as MochiCallbackException;
+                MochiStr type = NewString(cb != null ? cb.TypeName : e.GetType().FullName);
                 MochiStr message = NewString(e.Message);
                 err->TypeName = type.Ptr;
                 err->TypeNameLen = type.Len;
@@ -127,7 +383,29 @@ namespace Mochi.Interop
             return StatusFailed;
         }
 
+        /// <summary>The exception a failed native callback becomes: its error's type name
+        /// and message (both freed here), thrown where .NET called the delegate.</summary>
+        public static Exception CallbackFailed(MochiError* err)
+        {
+            string type = ReadString(err->TypeName, err->TypeNameLen);
+            string message = ReadString(err->Message, err->MessageLen);
+            FreeBlock(err->TypeName);
+            FreeBlock(err->Message);
+            err->TypeName = null;
+            err->Message = null;
+            return new MochiCallbackException(type == null ? "Mochi.CallbackError" : type, message == null ? "the callback failed" : message);
+        }
+
         // ---- memory ----
+
+        /// <summary>Releases a block from Alloc, mochi_alloc or malloc; null is ignored.</summary>
+        public static void FreeBlock(byte* p)
+        {
+            if (p != null)
+            {
+                Marshal.FreeCoTaskMem((IntPtr)p);
+            }
+        }
 
         /// <summary>A caller-owned block, released by mochi_free; null for size 0.</summary>
         public static byte* Alloc(long size)
@@ -467,6 +745,60 @@ namespace Mochi.Interop
         public static void WriteDecimal(decimal d, byte** outPtr, int* outLen)
         {
             WriteString(d.ToString(CultureInfo.InvariantCulture), outPtr, outLen);
+        }
+
+        // ---- callbacks (docs/hosting.md, "Callbacks") ----
+
+        /// <summary>A native callback (fn, ctx, release) behind a delegate. The delegate
+        /// holds it; when .NET collects it (the library dropped the delegate), its
+        /// finalizer calls release(ctx) once, if release is not null.</summary>
+        public sealed class NativeCallback
+        {
+            [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+            delegate void ReleaseFn(IntPtr ctx);
+
+            public readonly IntPtr Function;
+            public readonly IntPtr Context;
+            readonly IntPtr release;
+            Delegate typed;
+
+            NativeCallback(IntPtr function, IntPtr context, IntPtr release)
+            {
+                Function = function;
+                Context = context;
+                this.release = release;
+            }
+
+            /// <summary>null for a null function pointer (a null delegate).</summary>
+            public static NativeCallback Of(IntPtr function, IntPtr context, IntPtr release)
+            {
+                if (function == IntPtr.Zero)
+                {
+                    return null;
+                }
+                return new NativeCallback(function, context, release);
+            }
+
+            /// <summary>The function pointer as the native delegate type T (made once).</summary>
+            public T As<T>() where T : class
+            {
+                Delegate d = typed;
+                if (d == null)
+                {
+                    d = Marshal.GetDelegateForFunctionPointer(Function, typeof(T));
+                    typed = d;
+                }
+                return (T)(object)d;
+            }
+
+            ~NativeCallback()
+            {
+                if (release != IntPtr.Zero)
+                {
+                    ReleaseFn r = (ReleaseFn)Marshal.GetDelegateForFunctionPointer(release, typeof(ReleaseFn));
+                    r(Context);
+                }
+            }
         }
 
         // ---- handles ----

@@ -7,7 +7,7 @@
 
 /// The ABI version every shim exports through `mochi_abi_version()` and every host
 /// requires; a change of the ABI changes it (and `ShimAbi.cs`, and the header).
-pub const ABI_VERSION: i32 = 1;
+pub const ABI_VERSION: i32 = 2;
 
 /// The C# source of the fixed part of every shim (`Mochi.Interop.ShimAbi`),
 /// compiled into each shim next to its generated exports.

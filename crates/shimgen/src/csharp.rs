@@ -254,7 +254,11 @@ struct Gen<'p> {
     structs: BTreeSet<String>,
     /// Interfaces with static abstract members: not usable as type arguments (CS8920).
     static_abstract: BTreeSet<String>,
+    /// Upcast targets by declaring type (the plan's base classes and interfaces).
+    bases: BTreeMap<String, Vec<String>>,
     entries: BTreeSet<(Form, Form)>,
+    /// Native callback delegate types used: name → declaration.
+    callback_types: BTreeMap<String, String>,
     exported: Vec<String>,
     not_generated: Vec<(String, String)>,
     tmp: usize,
@@ -270,6 +274,8 @@ enum Src {
     One(String),
     PtrLen(String, String),
     Opt(String, Box<Src>),
+    /// A callback's `(fn, ctx, release)`.
+    Callback(String, String, String),
 }
 
 /// Where a result goes (out-parameter pointers).
@@ -318,12 +324,25 @@ impl<'p> Gen<'p> {
             .filter(|t| t.kind == ecma335::surface::TypeKind::Struct)
             .map(|t| t.clr_type.clone())
             .collect();
+        let mut bases: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for i in &plan.items {
+            if i.kind == ItemKind::Upcast
+                && let Some(b) = i.target.parameter_types.first()
+            {
+                bases
+                    .entry(i.target.declaring_type.clone())
+                    .or_default()
+                    .push(b.clone());
+            }
+        }
         Gen {
             plan,
             span_groups,
             structs,
             static_abstract,
+            bases,
             entries: BTreeSet::new(),
+            callback_types: BTreeMap::new(),
             exported: Vec::new(),
             not_generated: Vec::new(),
             tmp: 0,
@@ -345,12 +364,8 @@ impl<'p> Gen<'p> {
             {
                 return true;
             }
-            for i in &self.plan.items {
-                if i.kind == ItemKind::Upcast
-                    && i.target.declaring_type == t
-                    && let Some(b) = i.target.parameter_types.first()
-                    && !types.contains(b)
-                {
+            for b in self.bases.get(&t).into_iter().flatten() {
+                if !types.contains(b) {
                     types.push(b.clone());
                 }
             }
@@ -413,7 +428,7 @@ impl<'p> Gen<'p> {
             self.plan.package,
             GENERATOR_VERSION
         );
-        s.push_str("// ABI: docs/hosting.md (version 1); layout and conventions: docs/shims.md.\n");
+        s.push_str("// ABI: docs/hosting.md (version 2); layout and conventions: docs/shims.md.\n");
         // Obsolete and [Experimental] members are bound on purpose (Roslyn makes an
         // experimental API an error, e.g. NPG9001, unless its diagnostic is disabled).
         s.push_str("#pragma warning disable\n");
@@ -426,6 +441,9 @@ impl<'p> Gen<'p> {
                 "    [StructLayout(LayoutKind.Sequential)]\n    public struct {}\n    {{\n        public {kc} Key;\n        public {vc} Value;\n    }}\n",
                 entry_struct(k, v)
             );
+        }
+        for decl in self.callback_types.values() {
+            s.push_str(decl);
         }
         s.push_str("    public static unsafe class Exports\n    {\n");
         if !statics.is_empty() {
@@ -704,6 +722,16 @@ impl<'p> Gen<'p> {
                 let s = self.declare_params(sig, name, inner);
                 Src::Opt(has, Box::new(s))
             }
+            Form::Callback => {
+                let (ctx, rel) = (
+                    format!("{}__ctx", bare(name)),
+                    format!("{}__release", bare(name)),
+                );
+                sig.push(format!("IntPtr {name}"));
+                sig.push(format!("IntPtr {ctx}"));
+                sig.push(format!("IntPtr {rel}"));
+                Src::Callback(name.into(), ctx, rel)
+            }
         }
     }
 
@@ -747,6 +775,11 @@ impl<'p> Gen<'p> {
                 let d = self.declare_results(sig, name, inner);
                 Dst::Opt(has, Box::new(d))
             }
+            // Not a result form (delegate results are skipped by the plan).
+            Form::Callback => {
+                sig.push(format!("IntPtr* {name}"));
+                Dst::One(name.into())
+            }
         }
     }
 
@@ -768,6 +801,14 @@ impl<'p> Gen<'p> {
         };
         Ok(match m {
             Marshal::Unit => return Err("unit parameter".into()),
+            Marshal::Callback {
+                params, returns, ..
+            } => {
+                let Src::Callback(f, ctx, rel) = src else {
+                    return Err("internal: a callback without its three slots".into());
+                };
+                return self.callback(params, returns, (f, ctx, rel), ty, pre);
+            }
             Marshal::Bool => format!("{} != 0", one(src)?),
             Marshal::I8 => format!("checked((sbyte){})", one(src)?),
             Marshal::U8 => format!("checked((byte){})", one(src)?),
@@ -806,6 +847,14 @@ impl<'p> Gen<'p> {
                 }
             }
             Marshal::Any => format!("ShimAbi.HandleTarget({})", one(src)?),
+            // A null handle for a struct is its default value (`= default` parameters).
+            Marshal::Handle(t) if self.structs.contains(t) => {
+                let h = one(src)?;
+                format!(
+                    "({h} == IntPtr.Zero ? default({0}) : ({0})ShimAbi.HandleTarget({h}))",
+                    ty.cs()
+                )
+            }
             Marshal::Handle(_) => format!("({})ShimAbi.HandleTarget({})", ty.cs(), one(src)?),
             Marshal::Enum { underlying, .. } => {
                 let u = self.read(underlying, src, ty, pre)?;
@@ -896,6 +945,215 @@ impl<'p> Gen<'p> {
         })
     }
 
+    /// A delegate of type `ty` calling the native callback `(fn, ctx, release)`
+    /// (docs/hosting.md, "Callbacks"): null when `fn` is 0. Each call converts
+    /// its arguments to their native forms (strings and handles live for the
+    /// call), calls `fn(ctx, args…, result slots…, err)`, throws the callback's
+    /// error as a `MochiCallbackException`, and converts the result.
+    fn callback(
+        &mut self,
+        params: &[crate::typemap::CallbackValue],
+        returns: &crate::typemap::CallbackValue,
+        (f, ctx, rel): (&String, &String, &String),
+        ty: &ClrType,
+        pre: &mut Vec<String>,
+    ) -> Result<String, String> {
+        let dcs = ty.cs();
+        let holder = self.fresh("cb");
+        let mut lambda_params = Vec::new();
+        let mut prep = Vec::new();
+        let mut after = Vec::new();
+        let mut native_args = vec![format!("{holder}.Context")];
+        let mut native_decl = vec!["IntPtr ctx".to_string()];
+        let mut code = String::new();
+        for (i, p) in params.iter().enumerate() {
+            let pty = parse_type(&p.clr_type)?;
+            let x = self.fresh(&format!("x{i}_"));
+            lambda_params.push(format!("{} {x}", pty.cs()));
+            let form = Form::of(&p.marshal)?;
+            let m = match &p.marshal {
+                Marshal::Optional(inner) if is_reference_like(inner) => &**inner,
+                other => other,
+            };
+            match form {
+                Form::Int => {
+                    let n = self.fresh("n");
+                    let conv = match m {
+                        Marshal::U64 => format!("checked((long){x})"),
+                        Marshal::USize => format!("checked((long)(ulong){x})"),
+                        Marshal::Scalar(ScalarEncoding::TimeSpanTicks) => format!("{x}.Ticks"),
+                        Marshal::Enum { underlying, .. } if **underlying == Marshal::U64 => {
+                            format!("checked((long)(ulong){x})")
+                        }
+                        _ => format!("(long){x}"),
+                    };
+                    prep.push(format!("long {n} = {conv};"));
+                    native_args.push(n);
+                    native_decl.push(format!("long a{i}"));
+                    code.push('I');
+                }
+                Form::Double => {
+                    native_args.push(format!("(double){x}"));
+                    native_decl.push(format!("double a{i}"));
+                    code.push('D');
+                }
+                Form::Bool => {
+                    native_args.push(format!("({x} ? (byte)1 : (byte)0)"));
+                    native_decl.push(format!("byte a{i}"));
+                    code.push('B');
+                }
+                Form::Str => {
+                    let st = self.fresh("s");
+                    prep.push(format!(
+                        "MochiStr {st} = ShimAbi.NewString({});",
+                        str_of(m, &x)?
+                    ));
+                    after.push(format!("ShimAbi.FreeBlock({st}.Ptr);"));
+                    native_args.push(format!("{st}.Ptr"));
+                    native_args.push(format!("{st}.Len"));
+                    native_decl.push(format!("byte* a{i}"));
+                    native_decl.push(format!("int a{i}Len"));
+                    code.push('S');
+                }
+                Form::Handle => {
+                    let h = self.fresh("h");
+                    prep.push(format!("IntPtr {h} = ShimAbi.NewHandle((object){x});"));
+                    after.push(format!("ShimAbi.ReleaseHandle({h});"));
+                    native_args.push(h);
+                    native_decl.push(format!("IntPtr a{i}"));
+                    code.push('H');
+                }
+                other => return Err(format!("callback parameter of form {other:?}")),
+            }
+        }
+        code.push_str("__");
+        let rty = parse_type(&returns.clr_type)?;
+        let mut result = Vec::new();
+        let ret_expr = if returns.marshal == Marshal::Unit {
+            code.push('V');
+            None
+        } else {
+            let form = Form::of(&returns.marshal)?;
+            let (src, decls): (Src, Vec<(String, String)>) = match form {
+                Form::Int => {
+                    let r = self.fresh("r");
+                    code.push('I');
+                    (
+                        Src::One(r.clone()),
+                        vec![(format!("long {r} = 0;"), format!("&{r}"))],
+                    )
+                }
+                Form::Double => {
+                    let r = self.fresh("r");
+                    code.push('D');
+                    (
+                        Src::One(r.clone()),
+                        vec![(format!("double {r} = 0;"), format!("&{r}"))],
+                    )
+                }
+                Form::Bool => {
+                    let r = self.fresh("r");
+                    code.push('B');
+                    (
+                        Src::One(r.clone()),
+                        vec![(format!("byte {r} = 0;"), format!("&{r}"))],
+                    )
+                }
+                Form::Handle => {
+                    let r = self.fresh("r");
+                    code.push('H');
+                    (
+                        Src::One(r.clone()),
+                        vec![(format!("IntPtr {r} = IntPtr.Zero;"), format!("&{r}"))],
+                    )
+                }
+                Form::Str => {
+                    let (rp, rl) = (self.fresh("rp"), self.fresh("rl"));
+                    code.push('S');
+                    (
+                        Src::PtrLen(rp.clone(), rl.clone()),
+                        vec![
+                            (format!("byte* {rp} = null;"), format!("&{rp}")),
+                            (format!("int {rl} = -1;"), format!("&{rl}")),
+                        ],
+                    )
+                }
+                other => return Err(format!("callback result of form {other:?}")),
+            };
+            for (d, a) in &decls {
+                prep.push(d.clone());
+                native_args.push(a.clone());
+            }
+            match form {
+                Form::Int => native_decl.push("long* r".into()),
+                Form::Double => native_decl.push("double* r".into()),
+                Form::Bool => native_decl.push("byte* r".into()),
+                Form::Handle => native_decl.push("IntPtr* r".into()),
+                _ => {
+                    native_decl.push("byte** r".into());
+                    native_decl.push("int* rLen".into());
+                }
+            }
+            let mut inner_pre = Vec::new();
+            let e = self.read(&returns.marshal, &src, &rty, &mut inner_pre)?;
+            if !inner_pre.is_empty() {
+                return Err("a callback result that needs statements".into());
+            }
+            let v = self.fresh("v");
+            result.push(format!("{} {v} = {e};", rty.cs()));
+            if let Src::PtrLen(rp, _) = &src {
+                result.push(format!("ShimAbi.FreeBlock({rp});"));
+            }
+            Some(v)
+        };
+        let err = self.fresh("e");
+        native_args.push(format!("&{err}"));
+        native_decl.push("MochiError* err".into());
+        let dname = format!("MochiCallback_{code}");
+        self.callback_types.entry(dname.clone()).or_insert_with(|| {
+            format!(
+                "    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]\n    public unsafe delegate int {dname}({});\n\n",
+                native_decl.join(", ")
+            )
+        });
+        let fnv = self.fresh("f");
+        let st = self.fresh("st");
+        let mut body = Vec::new();
+        body.push(format!("{dname} {fnv} = {holder}.As<{dname}>();"));
+        body.push(format!("MochiError {err} = default(MochiError);"));
+        body.extend(prep);
+        body.push(format!("int {st};"));
+        let call = format!("{st} = {fnv}({});", native_args.join(", "));
+        if after.is_empty() {
+            body.push(call);
+        } else {
+            body.push(format!(
+                "try\n{{\n    {call}\n}}\nfinally\n{{\n    {}\n}}",
+                after.join("\n    ")
+            ));
+        }
+        body.push(format!(
+            "if ({st} != ShimAbi.StatusOk)\n{{\n    throw ShimAbi.CallbackFailed(&{err});\n}}"
+        ));
+        body.extend(result);
+        if let Some(v) = ret_expr {
+            body.push(format!("return {v};"));
+        }
+        let ind = "                    ";
+        let body_text = body
+            .iter()
+            .map(|l| format!("{ind}{}", l.replace('\n', &format!("\n{ind}"))))
+            .collect::<Vec<_>>()
+            .join("\n");
+        pre.push(format!(
+            "ShimAbi.NativeCallback {holder} = ShimAbi.NativeCallback.Of({f}, {ctx}, {rel});"
+        ));
+        Ok(format!(
+            "{holder} == null ? null : new {dcs}(({}) =>\n                {{\n{body_text}\n                }})",
+            lambda_params.join(", ")
+        ))
+    }
+
     /// Statements writing `v` (of type `ty`, marshalled as `m`) to `dst`.
     fn write(
         &mut self,
@@ -915,6 +1173,7 @@ impl<'p> Gen<'p> {
         };
         match m {
             Marshal::Unit => {}
+            Marshal::Callback { .. } => return Err("a delegate is never a result".into()),
             Marshal::Bool => out.push(format!("*{} = {v} ? (byte)1 : (byte)0;", one(dst)?)),
             Marshal::I8
             | Marshal::U8

@@ -10,7 +10,7 @@
 //!          | "let" IDENT (":" type)? "=" literal
 //! params  := IDENT ":" type ("," IDENT ":" type)*
 //! args    := IDENT ("," IDENT)*
-//! type    := base "?"?
+//! type    := base "?"? | "fun" "(" (type ("," type)*)? ")" ":" type
 //! base    := "int" | "int64" | "float" | "string" | "bool" | "unit" | "any"
 //!          | "list" "<" type ">" | "map" "<" type "," type ">" | IDENT
 //! literal := "-"? NUMBER | STRING | "true" | "false"
@@ -36,6 +36,8 @@ pub enum Type {
     Map(Box<Type>, Box<Type>),
     Optional(Box<Type>),
     Extern(String),
+    /// `fun(A, B): R` (a callback parameter; never optional).
+    Fun(Vec<Type>, Box<Type>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -255,6 +257,22 @@ impl Parser {
                 self.punct('>')?;
                 Type::Map(Box::new(k), Box::new(v))
             }
+            "fun" => {
+                self.punct('(')?;
+                let mut ps = Vec::new();
+                if !self.eat_punct(')') {
+                    loop {
+                        ps.push(self.ty()?);
+                        if self.eat_punct(')') {
+                            break;
+                        }
+                        self.punct(',')?;
+                    }
+                }
+                self.punct(':')?;
+                let r = self.ty()?;
+                return Ok(Type::Fun(ps, Box::new(r)));
+            }
             other if is_reserved(other) => return self.err(format!("`{other}` is not a type")),
             other => Type::Extern(other.to_string()),
         };
@@ -392,6 +410,12 @@ fn types_in(t: &Type, out: &mut Vec<String>) {
             types_in(v, out);
         }
         Type::Extern(n) => out.push(n.clone()),
+        Type::Fun(ps, r) => {
+            for p in ps {
+                types_in(p, out);
+            }
+            types_in(r, out);
+        }
         _ => {}
     }
 }
@@ -448,6 +472,24 @@ mod tests {
         let (e, a) = check_pair(ext, ali).unwrap();
         assert_eq!(e.extern_funs.len(), 2);
         assert_eq!(a.lets.len(), 2);
+    }
+
+    #[test]
+    fn function_types_are_callback_parameters() {
+        let ext = "extern type IServiceProvider\nextern fun f(factory: fun(IServiceProvider): any, cmp: fun(string, string): int, act: fun(): unit): unit\n";
+        let ali = "fun F(factory: fun(IServiceProvider): any, cmp: fun(string, string): int, act: fun(): unit): unit {\n  return f(factory, cmp, act)\n}\n";
+        let (e, _) = check_pair(ext, ali).unwrap();
+        let sig = &e.extern_funs["f"];
+        assert_eq!(
+            sig.params[0].1,
+            Type::Fun(
+                vec![Type::Extern("IServiceProvider".into())],
+                Box::new(Type::Any)
+            )
+        );
+        assert_eq!(sig.params[2].1, Type::Fun(vec![], Box::new(Type::Unit)));
+        // Its types must be declared like any other.
+        assert!(check_pair("extern fun f(g: fun(Undeclared): int): unit\n", "").is_err());
     }
 
     #[test]

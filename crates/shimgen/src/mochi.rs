@@ -57,13 +57,30 @@ pub fn alias_file(plan: &BindingPlan) -> String {
         .filter(|i| i.entry_point.is_some())
         .collect();
     funs.sort_by(|a, b| a.alias.cmp(&b.alias));
-    for item in funs {
+    let taken: std::collections::BTreeSet<String> =
+        plan.items.iter().map(|i| i.alias.to_lowercase()).collect();
+    let mut receiver_style: Vec<(String, &crate::plan::PlanItem)> = Vec::new();
+    for item in &funs {
+        if let Some(name) = receiver_alias(item)
+            && !taken.contains(&name.to_lowercase())
+            && !receiver_style
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case(&name))
+        {
+            receiver_style.push((name, item));
+        }
+    }
+    let mut all: Vec<(&str, &crate::plan::PlanItem)> =
+        funs.iter().map(|i| (i.alias.as_str(), *i)).collect();
+    all.extend(receiver_style.iter().map(|(n, i)| (n.as_str(), *i)));
+    all.sort_by(|a, b| a.0.cmp(b.0));
+    for (alias, item) in all {
         let ps = item.mochi_params();
         let args: Vec<&str> = ps.iter().map(|(n, _)| n.as_str()).collect();
         out.push('\n');
         out.push_str(&format!(
             "fun {}({}): {} {{\n  return {}({})\n}}\n",
-            item.alias,
+            alias,
             params(ps.clone()),
             item.returns.mochi_type,
             item.entry_point.as_deref().unwrap_or_default(),
@@ -71,6 +88,31 @@ pub fn alias_file(plan: &BindingPlan) -> String {
         ));
     }
     out
+}
+
+/// The receiver-style alias of an extension method: `<Receiver>_<Member…>`
+/// after the Mochi type of its first parameter (`IServiceCollection_AddSingleton`
+/// for `ServiceCollectionServiceExtensions.AddSingleton(IServiceCollection, …)`),
+/// with the same suffix as its static alias. Only for a receiver that is an
+/// extern type; an alias the plan already has wins.
+pub fn receiver_alias(item: &crate::plan::PlanItem) -> Option<String> {
+    if !item.extension {
+        return None;
+    }
+    let (_, receiver) = item.mochi_params().into_iter().next()?;
+    let is_extern_type = receiver
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_uppercase())
+        && receiver
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !is_extern_type {
+        return None;
+    }
+    let member = crate::names::mochi_ident(&item.target.member);
+    let at = item.alias.find(&format!("_{member}"))?;
+    Some(format!("{receiver}_{}", &item.alias[at + 1..]))
 }
 
 fn header(plan: &BindingPlan, what: &str) -> String {

@@ -24,6 +24,9 @@ pub enum MochiType {
     Optional(Box<MochiType>),
     /// An opaque handle, by the CLR type's listing form.
     Handle(String),
+    /// A function `fun(A, B): R`: a .NET delegate parameter the caller
+    /// supplies as a native callback (docs/hosting.md, "Callbacks").
+    Fun(Vec<MochiType>, Box<MochiType>),
 }
 
 impl MochiType {
@@ -49,6 +52,14 @@ impl MochiType {
             MochiType::Map(k, v) => format!("map<{}, {}>", k.render(name), v.render(name)),
             MochiType::Optional(t) => format!("{}?", t.render(name)),
             MochiType::Handle(h) => name(h),
+            MochiType::Fun(ps, r) => format!(
+                "fun({}): {}",
+                ps.iter()
+                    .map(|p| p.render(name))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                r.render(name)
+            ),
         }
     }
 
@@ -60,6 +71,12 @@ impl MochiType {
                 v.visit_handles(f);
             }
             MochiType::Handle(h) => f(h),
+            MochiType::Fun(ps, r) => {
+                for p in ps {
+                    p.visit_handles(f);
+                }
+                r.visit_handles(f);
+            }
             _ => {}
         }
     }
@@ -224,6 +241,23 @@ pub enum Marshal {
     },
     /// `null` ↔ Mochi's absent value.
     Optional(Box<Marshal>),
+    /// A delegate parameter made from a native callback `(fn, ctx, release)`:
+    /// the delegate type, and the CLR type and marshalling of each parameter
+    /// and of the result of its `Invoke` (docs/hosting.md, "Callbacks").
+    Callback {
+        r#type: String,
+        params: Vec<CallbackValue>,
+        returns: Box<CallbackValue>,
+    },
+}
+
+/// One parameter (or the result) of a callback's delegate.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct CallbackValue {
+    /// Listing form, type parameters substituted.
+    pub clr_type: String,
+    pub marshal: Marshal,
 }
 
 /// One mapped type: the Mochi type and its marshalling.
@@ -399,6 +433,10 @@ impl TypeMapper<'_> {
             TypeSig::Named(n) => {
                 let b = if n.value_type { 1 } else { flag(cur) };
                 let mapped = self.map_named(&n.name, n.value_type, n.scope.as_deref(), pos)?;
+                // A callback is never optional: a null delegate is function pointer 0.
+                if matches!(mapped.marshal, Marshal::Callback { .. }) {
+                    return Ok(mapped);
+                }
                 Ok(nullable_ref(mapped, b))
             }
             TypeSig::SzArray(elem) => {
@@ -466,6 +504,7 @@ impl TypeMapper<'_> {
             );
         }
         match self.universe.kind_of(name, value_type) {
+            Some(TypeKind::Delegate) if pos == Position::Param => self.callback(name, &[]),
             Some(TypeKind::Delegate) => Err(delegate(name)),
             Some(TypeKind::Enum) => {
                 let underlying = self
@@ -609,6 +648,15 @@ impl TypeMapper<'_> {
             return Ok(nullable_ref(m, f));
         }
         match self.universe.kind_of(name, b.value_type) {
+            Some(TypeKind::Delegate) if pos == Position::Param => {
+                own(cur);
+                let mut concrete = Vec::with_capacity(args.len());
+                for a in args {
+                    concrete.push(self.substitute(a)?);
+                    skip_walk(a, cur);
+                }
+                return self.callback(name, &concrete);
+            }
             Some(TypeKind::Delegate) => return Err(delegate(&ty.listing())),
             None if b.value_type => {
                 return Err(Skip::new(
@@ -635,6 +683,117 @@ impl TypeMapper<'_> {
         let inst = TypeSig::Generic(Box::new(base.clone()), concrete).listing();
         let m = Mapped::new(MochiType::Handle(inst.clone()), Marshal::Handle(inst));
         Ok(nullable_ref(m, f))
+    }
+
+    /// A delegate parameter as a callback: its `Invoke` signature (the
+    /// `Func`/`Action` family, `Predicate`, `Comparison` and `Converter` by
+    /// name; other delegates from a surface that defines them), each value
+    /// one the callback ABI carries (numbers, booleans, strings and the
+    /// string-encoded scalars, enums, objects), the result also `unit`.
+    fn callback(&self, name: &str, args: &[TypeSig]) -> Result<Mapped, Skip> {
+        let listing = if args.is_empty() {
+            name.to_string()
+        } else {
+            TypeSig::Generic(
+                Box::new(TypeSig::Named(ecma335::surface::NamedType {
+                    name: name.into(),
+                    scope: None,
+                    value_type: false,
+                })),
+                args.to_vec(),
+            )
+            .listing()
+        };
+        let prim = |n: &str| TypeSig::Primitive(n.into());
+        let (params, ret): (Vec<TypeSig>, TypeSig) = match name.split('`').next().unwrap_or(name) {
+            "System.Func" if !args.is_empty() => (
+                args[..args.len() - 1].to_vec(),
+                args[args.len() - 1].clone(),
+            ),
+            "System.Action" => (args.to_vec(), prim("System.Void")),
+            "System.Predicate" if args.len() == 1 => (args.to_vec(), prim("System.Boolean")),
+            "System.Comparison" if args.len() == 1 => {
+                (vec![args[0].clone(), args[0].clone()], prim("System.Int32"))
+            }
+            "System.Converter" if args.len() == 2 => (vec![args[0].clone()], args[1].clone()),
+            _ => {
+                let Some((ps, r)) = self
+                    .universe
+                    .get(name)
+                    .and_then(|t| t.delegate_invoke.clone())
+                else {
+                    return Err(Skip::new(
+                        SkipReason::DelegateParameter,
+                        format!(
+                            "delegate type {listing}: its Invoke signature is unknown without the surface of its assembly"
+                        ),
+                    ));
+                };
+                let inner = TypeMapper {
+                    universe: self.universe,
+                    type_args: args.to_vec(),
+                    method_args: Vec::new(),
+                };
+                let mut sub = Vec::with_capacity(ps.len());
+                for p in &ps {
+                    sub.push(inner.substitute(p)?);
+                }
+                (sub, inner.substitute(&r)?)
+            }
+        };
+        let outside = |what: String| {
+            Skip::new(
+                SkipReason::DelegateParameter,
+                format!("delegate type {listing}: {what} is outside the callback table"),
+            )
+        };
+        let mut values = Vec::with_capacity(params.len());
+        let mut mochi = Vec::with_capacity(params.len());
+        for p in &params {
+            if matches!(p.unmodified(), TypeSig::ByRef(_)) {
+                return Err(outside(format!("by-reference parameter {}", p.listing())));
+            }
+            let m = self
+                .map(p, &mut NullableCursor::new(None, Some(1)), Position::Param)
+                .map_err(|s| outside(format!("parameter {} ({})", p.listing(), s.detail)))?;
+            if !callback_value(&m.marshal) {
+                return Err(outside(format!("parameter {} ({})", p.listing(), m.mochi)));
+            }
+            mochi.push(m.mochi);
+            values.push(CallbackValue {
+                clr_type: p.listing(),
+                marshal: m.marshal,
+            });
+        }
+        let is_task = matches!(ret.unmodified(), TypeSig::Named(n) if n.name.starts_with("System.Threading.Tasks."))
+            || matches!(ret.unmodified(), TypeSig::Generic(b, _) if b.listing().starts_with("System.Threading.Tasks."));
+        if is_task {
+            return Err(outside(format!(
+                "the asynchronous result {}",
+                ret.listing()
+            )));
+        }
+        let r = self
+            .map(
+                &ret,
+                &mut NullableCursor::new(None, Some(1)),
+                Position::Return,
+            )
+            .map_err(|s| outside(format!("result {} ({})", ret.listing(), s.detail)))?;
+        if r.marshal != Marshal::Unit && !callback_value(&r.marshal) {
+            return Err(outside(format!("result {} ({})", ret.listing(), r.mochi)));
+        }
+        Ok(Mapped::new(
+            MochiType::Fun(mochi, Box::new(r.mochi)),
+            Marshal::Callback {
+                r#type: listing,
+                params: values,
+                returns: Box::new(CallbackValue {
+                    clr_type: ret.listing(),
+                    marshal: r.marshal,
+                }),
+            },
+        ))
     }
 
     /// `ty` with type parameters replaced; an unsubstituted one is a skip.
@@ -668,6 +827,24 @@ impl TypeMapper<'_> {
             TypeSig::Pinned(e) => TypeSig::Pinned(Box::new(self.substitute(e)?)),
             other => other.clone(),
         })
+    }
+}
+
+/// Values a callback's parameters and result may be: one native slot each
+/// (a string is one `(ptr, len)` pair); no collections, value optionals or
+/// nested callbacks.
+fn callback_value(m: &Marshal) -> bool {
+    match m {
+        Marshal::Optional(inner) => {
+            matches!(
+                **inner,
+                Marshal::Utf8String | Marshal::Any | Marshal::Handle(_)
+            ) || matches!(&**inner, Marshal::Scalar(ScalarEncoding::UriString))
+        }
+        Marshal::Unit | Marshal::List { .. } | Marshal::Map { .. } | Marshal::Callback { .. } => {
+            false
+        }
+        _ => true,
     }
 }
 

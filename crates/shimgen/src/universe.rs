@@ -23,6 +23,8 @@ pub struct TypeInfo {
     pub generic_arity: usize,
     /// The assembly whose surface defines the type.
     pub assembly: Arc<str>,
+    /// A delegate's `Invoke`: parameter types and result (type parameters as `!n`).
+    pub delegate_invoke: Option<(Vec<TypeSig>, TypeSig)>,
 }
 
 impl TypeInfo {
@@ -34,6 +36,15 @@ impl TypeInfo {
             is_abstract: t.r#abstract,
             generic_arity: t.generic_params.len(),
             assembly: assembly.clone(),
+            delegate_invoke: (t.kind == TypeKind::Delegate)
+                .then(|| t.methods.iter().find(|m| m.name == "Invoke"))
+                .flatten()
+                .map(|m| {
+                    (
+                        m.params.iter().map(|p| p.r#type.clone()).collect(),
+                        m.returns.r#type.clone(),
+                    )
+                }),
         }
     }
 }
@@ -155,6 +166,7 @@ impl TypeUniverse {
                 is_abstract: false,
                 generic_arity: arity,
                 assembly: asm,
+                delegate_invoke: None,
             });
         }
     }

@@ -88,7 +88,16 @@ pub fn run(request: &LockRequest) -> Result<LockReport, LockCommandError> {
         offline: request.offline,
         quiet: request.quiet,
     })?;
-    let outcome = lock::run(&project, &client, &Ecma335Hasher, &lock_options(request))?;
+    let options = lock_options(request);
+    let outcome = if options.check {
+        lock::run(&project, &client, &Ecma335Hasher, &options)?
+    } else {
+        // The graph is fetched ahead of the resolver, in parallel (lock::prefetch).
+        let ahead = lock::request_with_lockfile(&project)?;
+        let threads = nuget::DEFAULT_PARALLELISM.max(8);
+        let prefetched = lock::Prefetched::warm(&client, &ahead, threads);
+        lock::run(&project, &prefetched, &Ecma335Hasher, &options)?
+    };
     Ok(LockReport {
         outcome,
         manifest_edited,

@@ -240,6 +240,7 @@ fn j(v: Result<Val, String>) -> Value {
     match v.unwrap_or_else(|e| panic!("{e}")) {
         Val::Json(v) => v,
         Val::Handle(h, t) => json!({ "handle": h, "type": t }),
+        other => panic!("not a value: {other:?}"),
     }
 }
 

@@ -24,6 +24,9 @@ pub enum Form {
     Map(Box<Form>, Box<Form>),
     /// `Nullable<T>`: `uint8_t has_value` then `T`'s form.
     Opt(Box<Form>),
+    /// A callback (parameters only): `(fn, ctx, release)`, three pointers;
+    /// `fn == NULL` is a null delegate.
+    Callback,
 }
 
 /// Why a marshalling has no ABI form in this generator.
@@ -51,6 +54,7 @@ impl Form {
             Marshal::Char | Marshal::Utf8String | Marshal::Scalar(_) => Form::Str,
             Marshal::Any | Marshal::Handle(_) => Form::Handle,
             Marshal::List { elem, .. } => Form::List(Box::new(Form::element(elem)?)),
+            Marshal::Callback { .. } => Form::Callback,
             Marshal::Map { key, value, .. } => Form::Map(
                 Box::new(Form::element(key)?),
                 Box::new(Form::element(value)?),
@@ -83,6 +87,7 @@ impl Form {
                 Err("a map inside a list or map (no ABI form for nested collections)".into())
             }
             Form::Opt(_) => Err("an optional value type inside a list or map (no ABI form)".into()),
+            Form::Callback => Err("a callback inside a list or map (no ABI form)".into()),
         }
     }
 
@@ -170,6 +175,7 @@ pub fn param_slots(f: &Form) -> Vec<Slot> {
         Form::Double => vec![Slot::Double],
         Form::Int | Form::Bool | Form::Handle => vec![Slot::Int],
         Form::Str | Form::List(_) | Form::Map(..) => vec![Slot::Int, Slot::Int],
+        Form::Callback => vec![Slot::Int, Slot::Int, Slot::Int],
         Form::Opt(inner) => {
             let mut v = vec![Slot::Int];
             v.extend(param_slots(inner));
@@ -184,5 +190,7 @@ pub fn result_slots(f: &Form) -> usize {
         Form::Int | Form::Double | Form::Bool | Form::Handle => 1,
         Form::Str | Form::List(_) | Form::Map(..) => 2,
         Form::Opt(inner) => 1 + result_slots(inner),
+        // Never a result (the plan maps delegate results to no type).
+        Form::Callback => 0,
     }
 }

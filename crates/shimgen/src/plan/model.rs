@@ -176,6 +176,11 @@ pub struct PlanItem {
     /// The .NET member returns a Task/ValueTask the shim awaits.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub is_async: bool,
+    /// An extension method (`[Extension]`): its first parameter is the
+    /// receiver it extends; the alias module also offers it in receiver style
+    /// (`<ReceiverType>_<Member>`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub extension: bool,
     /// `[Obsolete]` message (a warning-level obsolete member is still bound).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub obsolete: Option<String>,

@@ -572,11 +572,7 @@ fn fixture_bindings() {
             SkipReason::Pointer,
         ),
         (
-            "M Fixture.Delegates::Apply(Fixture.Transform,System.Int32) -> System.Int32 static",
-            SkipReason::DelegateParameter,
-        ),
-        (
-            "M Fixture.Delegates::Each(System.Action`1<System.Int32>) -> System.Void static",
+            "M Fixture.Delegates::Later(System.Func`1<System.Threading.Tasks.Task`1<System.Int32>>) -> System.Int32 static",
             SkipReason::DelegateParameter,
         ),
         (
@@ -621,6 +617,21 @@ fn fixture_bindings() {
         }
         assert_eq!(reason(p, src), want, "{src}");
     }
+    // Delegates as callbacks (issue 10): a named delegate and a generic one.
+    assert_eq!(
+        sig(
+            p,
+            "M Fixture.Delegates::Apply(Fixture.Transform,System.Int32) -> System.Int32 static"
+        ),
+        "mochi_fx_delegates_apply(f: fun(int): int, x: int): int"
+    );
+    assert_eq!(
+        sig(
+            p,
+            "M Fixture.Delegates::Each(System.Action`1<System.Int32>) -> System.Void static"
+        ),
+        "mochi_fx_delegates_each(f: fun(int): unit): unit"
+    );
     assert!(p.skipped.iter().any(|s| s.item.starts_with("M Fixture.Unsafe::Var(") && s.reason == SkipReason::Vararg), "{:#?}", p.skipped.iter().filter(|s| s.item.contains("Var")).collect::<Vec<_>>());
     let deprecated = p
         .items
