@@ -33,6 +33,11 @@ pub fn run(
     let generated = shimbuild::generate(&input)?;
     // Resolve every call before building anything: a typo costs no compile.
     let plan = &generated.plan;
+    let foreign = calls.iter().any(|c| !invoke::offers(plan, &c.member));
+    if foreign && !Path::new(target).is_file() {
+        // A member of another locked package: the chain crosses packages.
+        return run_across_packages(&project, generated, &calls, verbose);
+    }
     for c in &calls {
         candidates(plan, &c.member).context("resolving the member")?;
     }
@@ -123,5 +128,106 @@ pub fn run(
         result: printed?,
         shim_cache_hit: built.cache_hit,
         live_handles_after: live,
+    })
+}
+
+/// A chain whose members live in several locked packages (a `ServiceCollection`
+/// from Microsoft.Extensions.DependencyInjection into an extension method of
+/// its abstractions package): every package a call names is generated, built
+/// and loaded into the shared load context, and the calls run through an
+/// `invoke::Session`, the previous result as the receiver when the member
+/// takes one (also an extension method's), else as the first argument.
+fn run_across_packages(
+    project: &project::Project,
+    first: shimbuild::Generated,
+    calls: &[invoke::Call],
+    verbose: bool,
+) -> anyhow::Result<Outcome> {
+    let lockfile = project.lockfile()?;
+    let mut generated = vec![first];
+    for c in calls {
+        if generated.iter().any(|g| invoke::offers(&g.plan, &c.member)) {
+            continue;
+        }
+        let mut found = false;
+        for locked in &lockfile.packages {
+            if generated.iter().any(|g| g.plan.package_id == locked.id) {
+                continue;
+            }
+            let Ok(input) = ops::shim::locked_input(project, &lockfile, locked) else {
+                continue; // nothing to bind (a meta-package)
+            };
+            let g = shimbuild::generate(&input)?;
+            if invoke::offers(&g.plan, &c.member) {
+                generated.push(g);
+                found = true;
+                break;
+            }
+        }
+        if !found {
+            candidates(&generated[0].plan, &c.member).with_context(|| {
+                format!(
+                    "resolving the member (not in any of the {} locked packages either)",
+                    lockfile.packages.len()
+                )
+            })?;
+        }
+    }
+    let req = shimbuild::shim_requirement(&generated[0].project)?;
+    let runtime = hosting::Runtime::start(&hosting::RuntimeOptions::default().with_framework(req))?;
+    let tools = ops::shim::toolchain(project, None, Some(crate::announce))?;
+    let mut session = invoke::Session::new();
+    let mut cache_hit = true;
+    for g in generated {
+        let built = tools.build(&g)?;
+        cache_hit &= built.cache_hit;
+        if verbose {
+            eprintln!(
+                "loaded {} ({})",
+                g.plan.package_id,
+                built.assembly.display()
+            );
+        }
+        session.add(invoke::Package {
+            id: g.plan.package_id.clone(),
+            plan: g.plan,
+            shim: Shim::load(runtime, &built.assembly)?,
+            exports: built.exports_type,
+        });
+    }
+    hosting::prepare_current_thread()?;
+    let mut prev: Option<Val> = None;
+    for c in calls {
+        let args: Vec<Val> = c.args.iter().cloned().map(Val::Json).collect();
+        let v = match &prev {
+            None => session.call(&c.member, None, &args),
+            Some(p) => session.call(&c.member, Some(p), &args).or_else(|_| {
+                let mut with = vec![p.clone()];
+                with.extend(args.iter().cloned());
+                session.call(&c.member, None, &with)
+            }),
+        };
+        prev = Some(v?);
+    }
+    let result = match prev {
+        Some(Val::Json(v)) => v,
+        Some(h @ Val::Handle(..)) => {
+            let Val::Handle(_, t) = &h else {
+                unreachable!()
+            };
+            let mut o = serde_json::Map::new();
+            o.insert("handle".into(), Value::String(t.clone()));
+            if let Some(s) = session.describe(&h) {
+                o.insert("string".into(), Value::String(s));
+            }
+            Value::Object(o)
+        }
+        _ => Value::Null,
+    };
+    drop(session);
+    Ok(Outcome {
+        result,
+        shim_cache_hit: cache_hit,
+        live_handles_after: 0,
     })
 }

@@ -364,6 +364,22 @@ type Export = unsafe extern "C" fn(
     i64,
     i64,
     i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
     f64,
     f64,
     f64,
@@ -374,7 +390,10 @@ type Export = unsafe extern "C" fn(
     f64,
 ) -> i32;
 
-const MAX_INTS: usize = 16;
+// Integer-class arguments past the sixth go to the stack in order (x86-64 System
+// V; past the eighth on AArch64), so up to 32 are passed; doubles stay in their 8
+// registers (a ninth would go to the stack too, interleaved by position).
+const MAX_INTS: usize = 32;
 const MAX_DOUBLES: usize = 8;
 
 /// Calls one translated item of `shim` with the receiver and arguments
@@ -466,7 +485,9 @@ pub fn invoke_item(
         let (i, d) = (&a.ints, &a.doubles);
         f(
             i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8], i[9], i[10], i[11], i[12], i[13],
-            i[14], i[15], d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7],
+            i[14], i[15], i[16], i[17], i[18], i[19], i[20], i[21], i[22], i[23], i[24], i[25],
+            i[26], i[27], i[28], i[29], i[30], i[31], d[0], d[1], d[2], d[3], d[4], d[5], d[6],
+            d[7],
         )
     };
     drop(a);

@@ -35,4 +35,4 @@ pub use call::{box_json, call_one, describe_handle, invoke_item};
 pub use chain::{Call, Val, parse_chain};
 pub use error::InvokeError;
 pub use resolve::{candidates, complete_args, fits_form};
-pub use session::{Package, Session};
+pub use session::{Package, Session, offers};

@@ -162,7 +162,7 @@ fn members_of<'p>(plan: &'p BindingPlan, t: &str, m: &str) -> Vec<&'p PlanItem> 
     if !exact.is_empty() && !names_member {
         return exact;
     }
-    items
+    let found: Vec<&PlanItem> = items
         .filter(|i| {
             let member_ok = i.target.member == m
                 || (i.target.property.as_deref() == Some(m)
@@ -170,11 +170,23 @@ fn members_of<'p>(plan: &'p BindingPlan, t: &str, m: &str) -> Vec<&'p PlanItem> 
                 || (m == "new" && i.kind == ItemKind::Constructor)
                 || i.alias.strip_prefix(&format!("{t}_")).is_some_and(|rest| {
                     rest == m
-                        || rest.starts_with(&format!("{m}_")) && i.target.member.starts_with(m)
+                        || rest.starts_with(&format!("{m}_"))
+                            && (i.target.member.starts_with(m)
+                                || m.starts_with(i.target.member.as_str()))
                 });
             type_matches(i, t) && member_ok
         })
-        .collect()
+        .collect();
+    // `RetryStrategyOptions.new` is the class's, not its generic base's
+    // (`RetryStrategyOptions_Object`), whose CLR short name is the same.
+    let own_type = |i: &&PlanItem| {
+        i.receiver.as_ref().is_some_and(|r| r.mochi_type == t)
+            || (i.kind == ItemKind::Constructor && i.returns.mochi_type == t)
+    };
+    if found.iter().any(own_type) && !found.iter().all(own_type) {
+        return found.into_iter().filter(own_type).collect();
+    }
+    found
 }
 
 /// Whether the value `a` can be passed for a parameter marshalled as `m`.

@@ -331,6 +331,27 @@ impl Drop for Session {
     }
 }
 
+/// Whether `plan` has a member `spec` (`Type.Member`) names: one of the type
+/// (`invoke`'s [`candidates`]), or an extension method `Member` whose first
+/// parameter is `Type` (receiver style).
+pub fn offers(plan: &BindingPlan, spec: &str) -> bool {
+    if candidates(plan, spec).is_ok() {
+        return true;
+    }
+    let Some((t, m)) = spec.rsplit_once('.') else {
+        return false;
+    };
+    plan.items.iter().any(|i| {
+        i.extension
+            && i.target.member == m
+            && i.params.iter().find(|p| p.name.is_some()).is_some_and(|f| {
+                let c = &f.clr_type;
+                let short = c.rsplit(['.', '+']).next().unwrap_or(c);
+                c == t || short.split('`').next() == Some(t)
+            })
+    })
+}
+
 /// How naturally the .NET parameter types take the JSON (as `invoke` ranks).
 fn natural(i: &PlanItem, args: &[Val]) -> usize {
     i.params

@@ -6,6 +6,7 @@ mod bind_e2e;
 mod capi_and_cli;
 mod corpus_listing;
 mod gate_support;
+mod headline_calls;
 mod invoke_cli;
 mod lock_e2e;
 mod package_gate;
