@@ -178,11 +178,22 @@ fn members_of<'p>(plan: &'p BindingPlan, t: &str, m: &str) -> Vec<&'p PlanItem> 
         })
         .collect();
     // `RetryStrategyOptions.new` is the class's, not its generic base's
-    // (`RetryStrategyOptions_Object`), whose CLR short name is the same.
-    let own_type = |i: &&PlanItem| {
-        i.receiver.as_ref().is_some_and(|r| r.mochi_type == t)
-            || (i.kind == ItemKind::Constructor && i.returns.mochi_type == t)
+    // (`RetryStrategyOptions_Object`), whose CLR short name is the same: a
+    // declaring type whose Mochi name is known (from a receiver or a
+    // constructor) and is not `t` gives way.
+    let mochi_name = |decl: &str| {
+        plan.items.iter().find_map(|i| {
+            if i.target.declaring_type != decl {
+                return None;
+            }
+            match &i.receiver {
+                Some(r) => Some(r.mochi_type.clone()),
+                None if i.kind == ItemKind::Constructor => Some(i.returns.mochi_type.clone()),
+                None => None,
+            }
+        })
     };
+    let own_type = |i: &&PlanItem| mochi_name(&i.target.declaring_type).is_none_or(|n| n == t);
     if found.iter().any(own_type) && !found.iter().all(own_type) {
         return found.into_iter().filter(own_type).collect();
     }
